@@ -1,0 +1,31 @@
+# Every target installs what it needs into .venv first, so each works on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+demo: $(STAMP)
+	$(BIN)/matcher demo --workdir demo-output
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy matcher features models benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy matcher features models benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_batch
+
+clean:
+	rm -rf $(VENV) demo-output build *.egg-info

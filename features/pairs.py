@@ -1,0 +1,124 @@
+"""Features of (seeker, job) pairs, computed over whole arrays of pairs at once.
+
+No protected attribute (FORMAT.md: gender, age, hukou, ...) is read here: the Catalogue never loads them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.catalogue import Catalogue
+from features.geo import haversine_km
+from features.history import Snapshot
+
+__all__ = ["FEATURE_NAMES", "MONOTONE", "pair_features"]
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "text_cos",             # resume text vs job text (LSA cosine)
+    "desired_title_cos",    # desired occupations vs job title + occupation
+    "hist_cos",             # jobs the seeker interacted with before vs this job
+    "skill_overlap",        # number of the job's skills the seeker has
+    "skill_coverage",       # share of the job's skills the seeker has
+    "same_city",
+    "same_region",
+    "distance_km",
+    "in_desired_city",
+    "hist_city_share",      # share of the seeker's past interactions in this job's city
+    "hist_region_share",
+    "hist_employer_share",
+    "seen_job_before",
+    "salary_overlap",       # overlap of offered and expected ranges / expected width
+    "salary_ratio",         # log(offered max / expected min)
+    "education_gap",        # seeker level - required level
+    "experience_gap",       # seeker years - required years
+    "job_popularity",       # log1p(interactions in the last 30 days)
+    "employer_popularity",  # log1p(interactions with the employer's jobs in the last 30 days)
+    "region_share",         # share of the last 30 days' interactions in the job's region
+    "job_days_online",      # days since the job was posted
+    "seeker_activity",      # log1p(past interactions)
+)
+
+# Direction in which each feature may move the score (+1 up, -1 down, 0 free), for LightGBM's
+# monotone_constraints. The labelled data are small and noisy; a model that may not learn "a closer job is worse"
+# generalises better and explains itself better. Education and experience gaps stay free: over-qualification is
+# as real as under-qualification. seen_job_before stays free: a revisit is interest, a tenth one is not.
+MONOTONE: dict[str, int] = {
+    "text_cos": 1, "desired_title_cos": 1, "hist_cos": 1, "skill_overlap": 1, "skill_coverage": 1, "same_city": 1,
+    "same_region": 1, "distance_km": -1, "in_desired_city": 1, "hist_city_share": 1, "hist_region_share": 1,
+    "hist_employer_share": 1, "salary_overlap": 1, "salary_ratio": 1, "job_popularity": 1,
+    "employer_popularity": 1, "region_share": 1, "job_days_online": -1,
+}
+
+_CHUNK = 1 << 19
+
+
+def _rowwise_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", a, b, dtype=np.float32, optimize=False)
+
+
+def _share(counts: np.ndarray, total: np.ndarray) -> np.ndarray:
+    return np.divide(counts, total, out=np.full(len(counts), np.nan, dtype=np.float32), where=total > 0)
+
+
+def _known_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 / 0 where both codes are known, NaN otherwise: 'unknown' must not read as 'different'."""
+    return np.where((a >= 0) & (b >= 0), (a == b).astype(np.float32), np.float32(np.nan))
+
+
+def _chunk_features(cat: Catalogue, snap: Snapshot, si: np.ndarray, ji: np.ndarray) -> dict[str, np.ndarray]:
+    s, j = cat.seekers, cat.jobs
+    nan = np.float32(np.nan)
+    f: dict[str, np.ndarray] = {}
+    f["text_cos"] = _rowwise_dot(s.text_emb[si], j.text_emb[ji])
+    f["desired_title_cos"] = np.where(s.has_aux[si], _rowwise_dot(s.aux_emb[si], j.aux_emb[ji]), nan)
+    n_hist = snap.n_hist[si]
+    f["hist_cos"] = np.where(n_hist > 0, _rowwise_dot(snap.hist_emb[si], j.text_emb[ji]), nan)
+    overlap = np.asarray(s.skills[si].multiply(j.skills[ji]).sum(axis=1), dtype=np.float32).ravel()
+    f["skill_overlap"] = overlap
+    f["skill_coverage"] = _share(overlap, j.n_skills[ji])
+    jc, jr = j.city[ji], j.region[ji]
+    f["same_city"] = _known_equal(s.city[si], jc)
+    f["same_region"] = _known_equal(s.region[si], jr)
+    f["distance_km"] = haversine_km(s.lat[si], s.lon[si], j.lat[ji], j.lon[ji])
+    width = max(len(cat.city_keys), 1)
+    wanted = np.isin(si.astype(np.int64) * width + jc, cat.desired_city_pairs) & (jc >= 0)
+    has_wish = np.isin(si.astype(np.int64), cat.desired_city_pairs // width)
+    f["in_desired_city"] = np.where(has_wish, wanted, nan)
+    f["hist_city_share"] = _share(snap.hist_city.lookup(si, jc), n_hist)
+    f["hist_region_share"] = _share(snap.hist_region.lookup(si, jr), n_hist)
+    employer = cat.employer[ji]
+    f["hist_employer_share"] = _share(snap.hist_employer.lookup(si, employer), n_hist)
+    f["seen_job_before"] = snap.hist_job.lookup(si, ji)
+    lo, hi = s.salary_min[si], s.salary_max[si]
+    hi = np.where(np.isnan(hi), lo, hi)
+    jlo, jhi = j.salary_min[ji], j.salary_max[ji]
+    jhi = np.where(np.isnan(jhi), jlo, jhi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inter = np.minimum(hi, jhi) - np.maximum(lo, jlo)
+        f["salary_overlap"] = np.clip(inter / np.maximum(hi - lo, 1.0), -5, 1)
+        f["salary_ratio"] = np.log(jhi / np.maximum(lo, 1.0))
+    f["education_gap"] = s.education[si] - j.education[ji]
+    f["experience_gap"] = s.experience[si] - np.nan_to_num(j.experience[ji], nan=0.0)
+    f["job_popularity"] = np.log1p(snap.job_popularity[ji])
+    f["employer_popularity"] = np.log1p(snap.employer_popularity[employer])  # -1 → the zero slot
+    f["region_share"] = snap.region_share[jr]
+    posted = cat.job_posted_ns[ji]
+    age = (snap.as_of.value - posted.astype(np.float64)) / 86_400e9
+    f["job_days_online"] = np.where(posted != np.iinfo(np.int64).min, age, nan)
+    f["seeker_activity"] = np.log1p(n_hist)
+    return f
+
+
+def pair_features(cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, job_idx: np.ndarray) -> np.ndarray:
+    """(n_pairs, len(FEATURE_NAMES)) float32 for the pairs (seeker_idx[i], job_idx[i]). NaN = unknown."""
+    seeker_idx = np.asarray(seeker_idx, dtype=np.int64)
+    job_idx = np.asarray(job_idx, dtype=np.int64)
+    if seeker_idx.shape != job_idx.shape:
+        raise ValueError("seeker_idx and job_idx must have the same shape")
+    out = np.empty((len(seeker_idx), len(FEATURE_NAMES)), dtype=np.float32)
+    for start in range(0, len(seeker_idx), _CHUNK):
+        stop = start + _CHUNK
+        columns = _chunk_features(cat, snap, seeker_idx[start:stop], job_idx[start:stop])
+        for i, name in enumerate(FEATURE_NAMES):
+            out[start:stop, i] = columns[name]
+    return out

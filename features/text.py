@@ -1,0 +1,70 @@
+"""Text → vectors for Chinese and English alike, learned from the catalogue itself (no downloaded model).
+
+Character n-grams (2-3, inside word boundaries) carry Chinese without a segmenter: a bigram index is the standard
+baseline for Chinese retrieval and needs no dictionary; word unigrams add exact English/skill tokens. TF-IDF of
+both is projected by truncated SVD (LSA) to a small dense space where cosine = one float32 dot product, which is
+what lets retrieval and pair features run as matrix products over millions of pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+__all__ = ["TextEncoder", "normalize_rows"]
+
+_WORD_PATTERN = r"(?u)[a-zA-Z][a-zA-Z0-9+#.]*|[0-9]+"
+
+
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """L2-normalise rows in place-safe fashion; all-zero rows stay zero (unknown text = no similarity)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+class TextEncoder:
+    """Fits TF-IDF (char + word) and an SVD projection on a corpus; embeds any text into `dim` floats."""
+
+    def __init__(self, dim: int = 96, max_features: int = 200_000, fit_sample: int = 60_000,
+                 seed: int = 0) -> None:
+        self.dim = dim
+        self.max_features = max_features
+        self.fit_sample = fit_sample
+        self.seed = seed
+
+    def fit(self, texts: np.ndarray) -> TextEncoder:
+        texts = np.asarray(texts, dtype=object)
+        rng = np.random.default_rng(self.seed)
+        if len(texts) > self.fit_sample:
+            # The vocabulary and projection stabilise long before the full corpus; sampling bounds fit time.
+            texts = texts[rng.choice(len(texts), self.fit_sample, replace=False)]
+        texts = texts[np.fromiter((bool(t) for t in texts), dtype=bool, count=len(texts))]
+        self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), min_df=2, sublinear_tf=True,
+                                     max_features=self.max_features, lowercase=True, dtype=np.float32)
+        self.word_ = TfidfVectorizer(token_pattern=_WORD_PATTERN, min_df=2, sublinear_tf=True,
+                                     max_features=self.max_features // 4, lowercase=True, dtype=np.float32)
+        sparse = sp.hstack([self.char_.fit_transform(texts), self.word_.fit_transform(texts)]).tocsr()
+        n_components = int(min(self.dim, sparse.shape[1] - 1, max(sparse.shape[0] - 1, 1)))
+        self.svd_ = TruncatedSVD(n_components=n_components, algorithm="randomized", n_iter=4,
+                                 random_state=self.seed)
+        self.svd_.fit(sparse)
+        return self
+
+    def sparse(self, texts: np.ndarray) -> sp.csr_matrix:
+        """Row-normalised TF-IDF (char + word halves weighted equally): the exact text-similarity space."""
+        texts = np.asarray(texts, dtype=object)
+        both = sp.hstack([self.char_.transform(texts), self.word_.transform(texts)]).tocsr()
+        norms = np.sqrt(np.asarray(both.multiply(both).sum(axis=1)).ravel())
+        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ both)
+
+    def embed(self, texts: np.ndarray, batch: int = 50_000) -> np.ndarray:
+        """Dense L2-normalised float32 embeddings; empty text → zero vector."""
+        texts = np.asarray(texts, dtype=object)
+        out = np.zeros((len(texts), self.svd_.n_components), dtype=np.float32)
+        for start in range(0, len(texts), batch):
+            part = self.sparse(texts[start:start + batch])
+            out[start:start + batch] = self.svd_.transform(part).astype(np.float32)
+        return normalize_rows(out)

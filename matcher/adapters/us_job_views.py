@@ -1,0 +1,115 @@
+"""Turn the US hourly-jobs board export (Job_Views, Experience, Positions_Of_Interest) into FORMAT.md.
+
+Seekers: every applicant who viewed a job or wrote a work history / position of interest. Their text is the
+positions of interest followed by the work history (position, employer, place, description); `city` is the
+place of the most recent job in that history ("City, ST"); `desired_occupations` are the positions of interest.
+Jobs: one row per viewed job id (title, company, place, industry); the board's job table was not shared, so
+`posted_at` is the job's first view, the earliest moment we know it was online.
+Events: one `viewed` event per view, with the dwell time in seconds as `value`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from matcher.data import Dataset, write_folder
+
+__all__ = ["convert_us_job_views"]
+
+
+def _place(city: pd.Series, state: pd.Series) -> pd.Series:
+    city = city.fillna("").astype(str).str.strip().str.title()
+    state = state.fillna("").astype(str).str.strip().str.upper()
+    return (city + ", " + state).where(city.ne("") & state.ne(""), "")
+
+
+def _clean(series: pd.Series) -> pd.Series:
+    return series.fillna("").astype(str).str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _utc(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series.str.replace(" UTC", "", regex=False), errors="coerce", utc=True)
+
+
+def _seekers(views: pd.DataFrame, exp: pd.DataFrame, poi: pd.DataFrame) -> pd.DataFrame:
+    exp = exp.assign(
+        start=pd.to_datetime(exp["Start.Date"], errors="coerce"),
+        place=_place(exp["City"], exp["State.Code"]),
+        line=(_clean(exp["Position.Name"]) + " at " + _clean(exp["Employer.Name"]) + ", "
+              + _place(exp["City"], exp["State.Code"]) + ". " + _clean(exp["Job.Description"]).replace("NA", "")),
+        updated=_utc(exp["Updated.At"]),
+    ).sort_values(["Applicant.ID", "start"], ascending=[True, False], na_position="last")
+    history = exp.groupby("Applicant.ID").agg(
+        history=("line", " ".join),
+        city=("place", lambda s: next((p for p in s if p), "")),
+        exp_updated=("updated", "max"),
+    )
+    first = exp.dropna(subset=["start"]).groupby("Applicant.ID")["start"].min()
+    poi = poi.assign(p=_clean(poi["Position.Of.Interest"]), updated=_utc(poi["Updated.At"]))
+    poi = poi[poi["p"].ne("") & poi["p"].ne("NA")]
+    interests = poi.groupby("Applicant.ID").agg(
+        desired=("p", lambda s: "|".join(dict.fromkeys(v.replace("|", "/") for v in s))),
+        interest_text=("p", lambda s: "Looking for: " + ", ".join(dict.fromkeys(s)) + "."),
+        poi_updated=("updated", "max"),
+    )
+    ids = pd.Index(sorted(set(views["Applicant.ID"]) | set(history.index) | set(interests.index)),
+                   name="Applicant.ID")
+    out = pd.DataFrame(index=ids).join(history).join(interests)
+    text = (out["interest_text"].fillna("") + " " + out["history"].fillna("")).str.strip()
+    last_year = pd.Timestamp("2015-04-30")
+    return pd.DataFrame({
+        "seeker_id": ids.astype(str),
+        "text": text.to_numpy(),
+        "city": out["city"].fillna("").to_numpy(),
+        "experience_years": ((last_year - first.reindex(ids)).dt.days / 365.25).clip(lower=0).round(1).to_numpy(),
+        "desired_occupations": out["desired"].fillna("").to_numpy(),
+        "updated_at": out[["exp_updated", "poi_updated"]].max(axis=1).to_numpy(),
+    })
+
+
+def _jobs(views: pd.DataFrame) -> pd.DataFrame:
+    views = views.sort_values("start")
+    first = views.groupby("Job.ID").agg(
+        title=("Position", "first"), full=("Title", "first"), company=("Company", "first"),
+        city=("City", "first"), state=("State.Code", "first"), industry=("Industry", "first"),
+        posted_at=("start", "min"),
+    )
+    industry = _clean(first["industry"]).replace("NA", "")
+    return pd.DataFrame({
+        "job_id": first.index.astype(str),
+        "employer_id": _clean(first["company"]).to_numpy(),
+        "title": _clean(first["title"]).to_numpy(),
+        "text": (_clean(first["full"]) + ". " + industry).str.strip(" .").to_numpy(),
+        "industry": industry.to_numpy(),
+        "city": _place(first["city"], first["state"]).to_numpy(),
+        "posted_at": first["posted_at"].to_numpy(),
+    })
+
+
+def convert_us_job_views(src: str | Path, out: str | Path, *, start: str | None = None,
+                         end: str | None = None) -> Dataset:
+    """Write seekers.csv, jobs.csv and events.csv for views in [start, end) into `out`; return the Dataset."""
+    src = Path(src)
+    views = pd.read_csv(src / "Job_Views.csv", dtype=str, keep_default_na=False)
+    exp = pd.read_csv(src / "Experience.csv", dtype=str, keep_default_na=False)
+    poi = pd.read_csv(src / "Positions_Of_Interest.csv", dtype=str, keep_default_na=False)
+    views = views.assign(start=_utc(views["View.Start"]))
+    if start is not None:
+        views = views[views["start"] >= pd.Timestamp(start, tz="UTC")]
+    if end is not None:
+        views = views[views["start"] < pd.Timestamp(end, tz="UTC")]
+    seekers = _seekers(views, exp, poi)
+    jobs = _jobs(views)
+    duration = pd.to_numeric(views["View.Duration"], errors="coerce")
+    events = pd.DataFrame({
+        "seeker_id": views["Applicant.ID"].astype(str).to_numpy(),
+        "job_id": views["Job.ID"].astype(str).to_numpy(),
+        "event": "viewed",
+        "timestamp": views["start"].to_numpy(),
+        "value": duration.where(duration >= 0).to_numpy(),
+    }).sort_values(["timestamp", "seeker_id", "job_id"], kind="stable")
+    data = Dataset(seekers=seekers, jobs=jobs, events=events.reset_index(drop=True))
+    write_folder(data, out)
+    return data

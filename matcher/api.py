@@ -1,0 +1,72 @@
+"""The Python API data scientists use from a notebook; the CLI is a thin layer over it.
+
+    from matcher import api
+    data = api.load_data("data/us")
+    bundle, summary = api.train(data)
+    api.save(bundle, "models/us", data)
+    report = api.evaluate(bundle, data, "reports/us")
+    matches = api.recommend(bundle, data, k=10)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import build_catalogue
+from features.history import build_snapshot
+from features.pairs import FEATURE_NAMES, pair_features
+from matcher.batch import recommendations_frame, run_batch
+from matcher.data import Dataset, fingerprint_folder, load_folder
+from matcher.engine import MatchEngine
+from matcher.evaluation import evaluate
+from matcher.training import TrainConfig, train
+from models.registry import ModelBundle, load_model, save_model
+
+__all__ = ["load_data", "pair_frame", "train", "TrainConfig", "save", "load", "evaluate", "recommend", "batch",
+           "Dataset", "ModelBundle", "MatchEngine"]
+
+load_data = load_folder
+load = load_model
+
+
+def pair_frame(bundle: ModelBundle, data: Dataset, seeker_ids: list[str], job_ids: list[str],
+               as_of: str | None = None) -> pd.DataFrame:
+    """Feature frame (one row per pair, FEATURE_NAMES columns) for explicit (seeker_id, job_id) pairs."""
+    cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
+    when = pd.Timestamp(as_of, tz="UTC") if as_of else (data.max_time or pd.Timestamp.now(tz="UTC"))
+    snap = build_snapshot(cat, data.events, history_until=when)
+    si = pd.Index(data.seekers["seeker_id"]).get_indexer(seeker_ids)
+    ji = pd.Index(data.jobs["job_id"]).get_indexer(job_ids)
+    if (si < 0).any() or (ji < 0).any():
+        raise KeyError("unknown seeker_id or job_id in pairs")
+    frame = pd.DataFrame(pair_features(cat, snap, si, ji), columns=list(FEATURE_NAMES))
+    frame.insert(0, "job_id", job_ids)
+    frame.insert(0, "seeker_id", seeker_ids)
+    return frame
+
+
+def save(bundle: ModelBundle, model_dir: str | Path, data: Dataset | None = None,
+         extra: dict[str, Any] | None = None) -> Path:
+    if data is not None and data.root is not None:
+        bundle.meta["data_fingerprint"] = fingerprint_folder(data.root)
+        bundle.meta["data_dir"] = str(data.root)
+    bundle.meta.update(extra or {})
+    return save_model(bundle, model_dir)
+
+
+def recommend(bundle: ModelBundle, data: Dataset, k: int = 10, seeker_ids: list[str] | None = None,
+              as_of: str | None = None) -> pd.DataFrame:
+    engine = MatchEngine(bundle, data, as_of=pd.Timestamp(as_of, tz="UTC") if as_of else None)
+    idx = np.arange(len(data.seekers)) if seeker_ids is None else \
+        pd.Index(data.seekers["seeker_id"]).get_indexer(seeker_ids)
+    recs = engine.recommend(idx, k)
+    return recommendations_frame(engine, idx, recs.job_idx, recs.scores)
+
+
+def batch(bundle: ModelBundle, data: Dataset, out: str | Path, k: int, as_of: str | None = None) -> int:
+    engine = MatchEngine(bundle, data, as_of=pd.Timestamp(as_of, tz="UTC") if as_of else None)
+    return run_batch(engine, out, k)

@@ -1,0 +1,239 @@
+"""Read and validate a FORMAT.md data folder (seekers.csv, jobs.csv, optional events.csv)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from matcher.errors import DataValidationError
+from matcher.schema import (
+    EVENT_COLUMNS,
+    EVENT_GRADES,
+    JOB_COLUMNS,
+    JOB_TYPES,
+    REQUIRED,
+    SEEKER_COLUMNS,
+    ColumnKind,
+)
+
+__all__ = ["Dataset", "load_folder", "write_folder", "fingerprint_folder"]
+
+_log = logging.getLogger(__name__)
+_FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header is row 1
+
+
+@dataclass
+class Dataset:
+    """One data folder, validated. Frames keep FORMAT.md column names; times are UTC timestamps.
+
+    `events` carries `seeker_idx` / `job_idx` (positions in `seekers` / `jobs`, -1 when the id is not in the
+    catalogue, e.g. a job that has since been deleted) and `grade`.
+    """
+
+    seekers: pd.DataFrame
+    jobs: pd.DataFrame
+    events: pd.DataFrame
+    root: Path | None = None
+
+    @property
+    def max_time(self) -> pd.Timestamp | None:
+        """Latest timestamp anywhere in the folder: the default 'now' for batch matching."""
+        stamps = [self.events["timestamp"].max(), self.jobs["posted_at"].max(), self.seekers["updated_at"].max()]
+        stamps = [s for s in stamps if s is not None and not pd.isna(s)]
+        return max(stamps) if stamps else None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(path.name, None, None, f"not UTF-8 ({exc.reason})") from exc
+    except pd.errors.ParserError as exc:
+        raise DataValidationError(path.name, None, None, f"not valid CSV: {exc}") from exc
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0]) + _FIRST_DATA_ROW
+
+
+def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    for name, kind in columns.items():
+        raw = frame[name].str.strip() if name in frame else pd.Series("", index=frame.index)
+        empty = raw.eq("").to_numpy()
+        if kind == "id":
+            if empty.any():
+                raise DataValidationError(file, _first_bad(empty), name, "id is empty")
+            out[name] = raw
+        elif kind in ("str", "list"):
+            out[name] = raw
+        elif kind in ("float", "int"):
+            values = pd.to_numeric(raw.where(~empty), errors="coerce").astype("float64")
+            bad = values.isna().to_numpy() & ~empty
+            if bad.any():
+                row = _first_bad(bad)
+                raise DataValidationError(file, row, name, f"expected a number, got {raw.iloc[row - 2]!r}")
+            finite = np.isfinite(values.to_numpy()) | empty
+            if not finite.all():
+                raise DataValidationError(file, _first_bad(~finite), name, "expected a finite number")
+            if kind == "int":
+                frac = (values.fillna(0) % 1 != 0).to_numpy()
+                if frac.any():
+                    raise DataValidationError(file, _first_bad(frac), name, "expected a whole number")
+            out[name] = values
+        else:  # time
+            stamps = pd.to_datetime(raw.where(~empty), errors="coerce", utc=True, format="ISO8601")
+            bad = stamps.isna().to_numpy() & ~empty
+            if bad.any():
+                row = _first_bad(bad)
+                raise DataValidationError(
+                    file, row, name, f"expected an ISO 8601 time, got {raw.iloc[row - 2]!r}")
+            out[name] = stamps
+    # Extra columns (protected attributes among them) are kept for the fairness audit, never as features.
+    for name in frame.columns:
+        if name not in out:
+            out[name] = frame[name]
+    return out.reset_index(drop=True)
+
+
+def _check_required_columns(frame: pd.DataFrame, file: str) -> None:
+    for name in REQUIRED[file]:
+        if name not in frame.columns:
+            raise DataValidationError(file, 1, name, "required column is missing from the header")
+
+
+def _check_unique(frame: pd.DataFrame, file: str, column: str) -> None:
+    dup = frame[column].duplicated().to_numpy()
+    if dup.any():
+        row = _first_bad(dup)
+        raise DataValidationError(file, row, column, f"duplicate id {frame[column].iloc[row - 2]!r}")
+
+
+def _check_range(frame: pd.DataFrame, file: str, low: str, high: str) -> None:
+    bad = (frame[low] > frame[high]).to_numpy()
+    if bad.any():
+        raise DataValidationError(file, _first_bad(bad), low, f"{low} is greater than {high}")
+
+
+def _check_non_negative(frame: pd.DataFrame, file: str, columns: list[str]) -> None:
+    for name in columns:
+        bad = (frame[name] < 0).to_numpy()
+        if bad.any():
+            raise DataValidationError(file, _first_bad(bad), name, "must not be negative")
+
+
+def _check_coordinates(frame: pd.DataFrame, file: str) -> None:
+    for name, limit in (("lat", 90.0), ("lon", 180.0)):
+        bad = (frame[name].abs() > limit).to_numpy()
+        if bad.any():
+            raise DataValidationError(file, _first_bad(bad), name, f"outside [-{limit:g}, {limit:g}] degrees")
+    half = (frame["lat"].isna() != frame["lon"].isna()).to_numpy()
+    if half.any():
+        raise DataValidationError(file, _first_bad(half), "lat", "lat and lon must be given together")
+
+
+def _load_seekers(path: Path) -> pd.DataFrame:
+    frame = _read_csv(path)
+    _check_required_columns(frame, path.name)
+    seekers = _coerce(frame, path.name, SEEKER_COLUMNS)
+    _check_unique(seekers, path.name, "seeker_id")
+    _check_coordinates(seekers, path.name)
+    _check_range(seekers, path.name, "expected_salary_min", "expected_salary_max")
+    _check_non_negative(seekers, path.name, ["experience_years", "expected_salary_min"])
+    return seekers
+
+
+def _load_jobs(path: Path) -> pd.DataFrame:
+    frame = _read_csv(path)
+    _check_required_columns(frame, path.name)
+    jobs = _coerce(frame, path.name, JOB_COLUMNS)
+    _check_unique(jobs, path.name, "job_id")
+    _check_coordinates(jobs, path.name)
+    _check_range(jobs, path.name, "salary_min", "salary_max")
+    _check_non_negative(jobs, path.name, ["experience_min_years", "salary_min", "headcount"])
+    bad_type = (~jobs["job_type"].isin(JOB_TYPES) & jobs["job_type"].ne("")).to_numpy()
+    if bad_type.any():
+        row = _first_bad(bad_type)
+        raise DataValidationError(path.name, row, "job_type",
+                                  f"expected one of {sorted(JOB_TYPES)}, got {jobs['job_type'].iloc[row - 2]!r}")
+    expired_first = (jobs["expires_at"] < jobs["posted_at"]).to_numpy()
+    if expired_first.any():
+        raise DataValidationError(path.name, _first_bad(expired_first), "expires_at", "is before posted_at")
+    return jobs
+
+
+def _load_events(path: Path, seekers: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame:
+    if not path.exists():
+        events = pd.DataFrame({name: pd.Series(dtype="object") for name in EVENT_COLUMNS})
+        events["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+        events["value"] = pd.Series(dtype="float64")
+    else:
+        frame = _read_csv(path)
+        _check_required_columns(frame, path.name)
+        events = _coerce(frame, path.name, EVENT_COLUMNS)
+        bad = (~events["event"].isin(EVENT_GRADES)).to_numpy()
+        if bad.any():
+            row = _first_bad(bad)
+            raise DataValidationError(path.name, row, "event",
+                                      f"expected one of {sorted(EVENT_GRADES)}, got {events['event'].iloc[row - 2]!r}")
+    events["grade"] = events["event"].map(EVENT_GRADES).astype("int8")
+    events["seeker_idx"] = pd.Index(seekers["seeker_id"]).get_indexer(events["seeker_id"]).astype(np.int64)
+    events["job_idx"] = pd.Index(jobs["job_id"]).get_indexer(events["job_id"]).astype(np.int64)
+    unknown = int(((events["seeker_idx"] < 0) | (events["job_idx"] < 0)).sum())
+    if unknown:
+        _log.info("%s: %d events name a seeker or job not in the catalogue; kept for history only",
+                  path.name, unknown)
+    return events
+
+
+def load_folder(root: str | Path) -> Dataset:
+    """Load and validate a FORMAT.md folder. Raises DataValidationError naming file, row and column."""
+    root = Path(root)
+    for name in ("seekers.csv", "jobs.csv"):
+        if not (root / name).is_file():
+            raise DataValidationError(name, None, None, f"file not found in {root}")
+    seekers = _load_seekers(root / "seekers.csv")
+    jobs = _load_jobs(root / "jobs.csv")
+    events = _load_events(root / "events.csv", seekers, jobs)
+    return Dataset(seekers=seekers, jobs=jobs, events=events, root=root)
+
+
+def _format_times(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for name in out.columns:
+        if isinstance(out[name].dtype, pd.DatetimeTZDtype):
+            out[name] = out[name].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    return out
+
+
+def write_folder(data: Dataset, root: str | Path) -> None:
+    """Write a Dataset back as a FORMAT.md folder (each file replaced atomically)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    parts = {
+        "seekers.csv": data.seekers,
+        "jobs.csv": data.jobs,
+        "events.csv": data.events.drop(columns=["grade", "seeker_idx", "job_idx"], errors="ignore"),
+    }
+    for name, frame in parts.items():
+        tmp = root / f".{name}.tmp"
+        _format_times(frame).to_csv(tmp, index=False, encoding="utf-8")
+        tmp.replace(root / name)
+
+
+def fingerprint_folder(root: str | Path) -> str:
+    """sha256 over the folder's input files: recorded with every model so a run can be traced to its data."""
+    digest = hashlib.sha256()
+    for name in ("seekers.csv", "jobs.csv", "events.csv"):
+        path = Path(root) / name
+        if path.exists():
+            digest.update(name.encode())
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,42 @@
+"""The interchange format v1 (docs/FORMAT.md) as data: column kinds per file, event grades."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["ColumnKind", "SEEKER_COLUMNS", "JOB_COLUMNS", "EVENT_COLUMNS", "REQUIRED", "EVENT_GRADES",
+           "PROTECTED_COLUMNS", "JOB_TYPES"]
+
+ColumnKind = Literal["id", "str", "list", "float", "int", "time"]
+
+SEEKER_COLUMNS: dict[str, ColumnKind] = {
+    "seeker_id": "id", "text": "str", "skills": "list", "city": "str", "lat": "float", "lon": "float",
+    "education": "str", "experience_years": "float", "expected_salary_min": "float",
+    "expected_salary_max": "float", "desired_cities": "list", "desired_occupations": "list",
+    "desired_industries": "list", "priority_groups": "list", "updated_at": "time",
+}
+JOB_COLUMNS: dict[str, ColumnKind] = {
+    "job_id": "id", "employer_id": "str", "title": "str", "text": "str", "skills": "list",
+    "occupation": "str", "industry": "str", "city": "str", "lat": "float", "lon": "float",
+    "education_min": "str", "experience_min_years": "float", "salary_min": "float", "salary_max": "float",
+    "headcount": "int", "job_type": "str", "posted_at": "time", "expires_at": "time",
+}
+EVENT_COLUMNS: dict[str, ColumnKind] = {
+    "seeker_id": "id", "job_id": "id", "event": "str", "timestamp": "time", "value": "float",
+}
+REQUIRED = {"seekers.csv": ["seeker_id"], "jobs.csv": ["job_id"], "events.csv": ["seeker_id", "job_id", "event"]}
+
+# FORMAT.md grades. Dwell time is kept in `value` but does not change the grade: on the one labelled set we
+# have (US views) every event is a view, so a dwell-based refinement could not be validated.
+EVENT_GRADES: dict[str, int] = {
+    "exposed": 0, "rejected": 0, "pushed": 0, "viewed": 1, "applied": 2, "interviewed": 3, "hired": 4,
+}
+
+# Never model inputs: only the fairness audit may read them.
+PROTECTED_COLUMNS = frozenset({
+    "gender", "sex", "birth_year", "birth_date", "birthday", "age", "ethnicity", "nation", "religion",
+    "marital_status", "childbearing_status", "pregnancy", "health", "disability", "hukou", "native_place",
+    "photo", "photo_url",
+})
+
+JOB_TYPES = frozenset({"full_time", "part_time", "gig", "internship", "public_welfare"})

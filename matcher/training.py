@@ -1,0 +1,169 @@
+"""From a data folder to a trained ranking model: time windows, labelled queries, LightGBM LambdaRank.
+
+Protocol (documented in README): events are cut into label windows. For a window [start, end) every seeker with
+a positive event in it is a query; features see only events before `start`; candidates are the open jobs the
+retriever returns for that seeker (top `n_candidates`) plus every job the seeker was logged with in the window
+(exposures included). Labels are the best FORMAT.md grade the pair reached in the window, 0 otherwise: negatives are
+logged exposures where the platform logs them, and retrieved-but-ignored jobs everywhere. The last window before
+the hold-out is the validation set for early stopping; the model is then refit on all windows with that many trees.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import Catalogue, build_catalogue
+from features.history import build_snapshot
+from features.pairs import FEATURE_NAMES, pair_features
+from features.text import TextEncoder
+from matcher.data import Dataset
+from matcher.engine import CandidateGenerator, open_job_mask
+from matcher.errors import MatcherError
+from matcher.progress import Progress
+from models.ranker import LambdaRanker
+from models.registry import ModelBundle
+
+__all__ = ["TrainConfig", "LabelledQueries", "time_windows", "fit_encoder", "labelled_queries", "train"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    holdout_days: float = 14.0      # newest days kept out of training for `matcher evaluate`; 0 = train on all
+    window_days: float = 14.0       # length of one label window
+    stride_days: float = 7.0        # windows overlap when stride < window: more queries from little data
+    min_history_days: float = 7.0   # a window needs this much earlier history
+    n_candidates: int = 200
+    n_random_negatives: int = 100  # per query, uniform over open jobs: see labelled_queries
+    text_dim: int = 96
+    n_estimators: int = 600
+    params: dict[str, Any] = field(default_factory=dict)
+    refit: bool = True
+
+
+@dataclass
+class LabelledQueries:
+    seeker_idx: np.ndarray
+    job_idx: np.ndarray
+    label: np.ndarray
+    group: np.ndarray          # query sizes, in order
+    features: np.ndarray
+
+
+@dataclass
+class Windows:
+    test_start: pd.Timestamp
+    train: list[tuple[pd.Timestamp, pd.Timestamp]]
+    valid: tuple[pd.Timestamp, pd.Timestamp]
+
+
+def time_windows(events: pd.DataFrame, config: TrainConfig) -> Windows:
+    positive = events.loc[events["grade"] > 0, "timestamp"]
+    if positive.empty:
+        raise MatcherError("events.csv has no positive events (viewed or better): nothing to learn from")
+    first, last = positive.min(), positive.max() + pd.Timedelta(seconds=1)
+    test_start = (last - pd.Timedelta(days=config.holdout_days)).floor("D") if config.holdout_days > 0 else last
+    window, stride = pd.Timedelta(days=config.window_days), pd.Timedelta(days=config.stride_days)
+    valid = (test_start - window, test_start)
+    train = []
+    end = valid[0]
+    while end - window >= first + pd.Timedelta(days=config.min_history_days):
+        train.append((end - window, end))
+        end -= stride
+    if not train:
+        raise MatcherError(
+            f"events span {first:%Y-%m-%d}..{last:%Y-%m-%d}: too short for a {config.window_days:g}-day "
+            f"validation window, {config.holdout_days:g} hold-out days and {config.min_history_days:g} days of "
+            "history; lower --holdout-days or the window settings")
+    return Windows(test_start=test_start, train=train[::-1], valid=valid)
+
+
+def fit_encoder(data: Dataset, dim: int) -> TextEncoder:
+    corpus = np.concatenate([
+        (data.seekers["text"] + " " + data.seekers["desired_occupations"]).to_numpy(dtype=object),
+        (data.jobs["title"] + " " + data.jobs["text"]).to_numpy(dtype=object),
+    ])
+    return TextEncoder(dim=dim).fit(corpus)
+
+
+def labelled_queries(cat: Catalogue, data: Dataset, start: pd.Timestamp, end: pd.Timestamp,
+                     n_candidates: int, n_random: int = 0, seed: int = 0) -> LabelledQueries | None:
+    ev = data.events
+    inside = ev[(ev["timestamp"] >= start) & (ev["timestamp"] < end) & (ev["seeker_idx"] >= 0) & (ev["job_idx"] >= 0)]
+    labelled = inside.groupby(["seeker_idx", "job_idx"], sort=False)["grade"].max()
+    queries = np.unique(labelled[labelled > 0].index.get_level_values(0).to_numpy())
+    if len(queries) == 0:
+        return None
+    snap = build_snapshot(cat, ev, history_until=start, as_of=end)
+    generator = CandidateGenerator(cat, snap, open_job_mask(cat, start, end))
+    cand = generator.candidates(queries, n_candidates)
+    # Positives that retrieval missed join the list, so without random negatives every job outside the retrieved
+    # set would be a positive: the model would learn "looks unlike a retrieval candidate = relevant".
+    rng = np.random.default_rng(seed + int(start.value // 10**9))
+    n_random = min(n_random, len(generator.open_idx))
+    random_jobs = generator.open_idx[rng.integers(0, len(generator.open_idx), size=(len(queries), n_random))]
+    s = np.concatenate([np.repeat(queries, cand.shape[1]), np.repeat(queries, n_random),
+                        labelled.index.get_level_values(0).to_numpy()])
+    j = np.concatenate([cand.ravel(), random_jobs.ravel(), labelled.index.get_level_values(1).to_numpy()])
+    keep = np.isin(s, queries)
+    pairs = np.unique(np.stack([s[keep], j[keep]], axis=1), axis=0)  # sorted by seeker: groups are contiguous
+    key = pd.MultiIndex.from_arrays([pairs[:, 0], pairs[:, 1]])
+    label = labelled.reindex(key).fillna(0).to_numpy().astype(np.int32)
+    group = np.unique(pairs[:, 0], return_counts=True)[1]
+    return LabelledQueries(seeker_idx=pairs[:, 0], job_idx=pairs[:, 1], label=label, group=group,
+                           features=pair_features(cat, snap, pairs[:, 0], pairs[:, 1]))
+
+
+def _stack(parts: list[LabelledQueries]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (np.concatenate([p.features for p in parts]), np.concatenate([p.label for p in parts]),
+            np.concatenate([p.group for p in parts]))
+
+
+def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle, dict[str, Any]]:
+    """Fit encoder and ranker on `data`; returns the bundle and a summary (windows, sizes, validation NDCG)."""
+    config = config or TrainConfig()
+    windows = time_windows(data.events, config)
+    encoder = fit_encoder(data, config.text_dim)
+    cat = build_catalogue(data.seekers, data.jobs, encoder)
+    progress = Progress("label windows", total=len(windows.train) + 1)
+    parts: list[LabelledQueries] = []
+    for start, end in windows.train:
+        part = labelled_queries(cat, data, start, end, config.n_candidates, config.n_random_negatives)
+        if part is not None:
+            parts.append(part)
+        progress.advance()
+    valid = labelled_queries(cat, data, *windows.valid, config.n_candidates, config.n_random_negatives)
+    progress.advance()
+    progress.close()
+    if not parts or valid is None:
+        raise MatcherError("no training or validation queries: every window lacks positive events")
+    X, y, group = _stack(parts)
+    ranker = LambdaRanker(params=config.params, n_estimators=config.n_estimators).fit(
+        X, y, group, feature_names=FEATURE_NAMES, eval_set=(valid.features, valid.label, valid.group))
+    valid_ndcg = float(max(ranker.evals_result_["valid"]["ndcg@10"]))
+    best = ranker.best_iteration_
+    if config.refit:
+        X, y, group = _stack([*parts, valid])
+        ranker = LambdaRanker(params=config.params, n_estimators=max(best, 1)).fit(
+            X, y, group, feature_names=FEATURE_NAMES)
+    summary = {
+        "test_start": windows.test_start.isoformat(),
+        "train_windows": [(a.isoformat(), b.isoformat()) for a, b in windows.train],
+        "valid_window": [windows.valid[0].isoformat(), windows.valid[1].isoformat()],
+        "n_train_queries": int(sum(len(p.group) for p in parts)),
+        "n_train_pairs": int(sum(len(p.label) for p in parts)),
+        "n_valid_queries": int(len(valid.group)),
+        "valid_ndcg@10": valid_ndcg,
+        "best_iteration": int(best),
+        "refit_on_validation": config.refit,
+        "n_candidates": config.n_candidates,
+        "negatives": "retrieval candidates without a positive event + logged exposures (grade 0)",
+    }
+    bundle = ModelBundle(ranker=ranker, encoder=encoder, meta={"training": summary})
+    return bundle, summary

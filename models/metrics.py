@@ -1,0 +1,71 @@
+"""Ranking metrics over whole recommendation tables (one merge, no loop per query).
+
+`recs`: columns seeker_id, job_id, rank (1 = best). `truth`: seeker_id, job_id, grade (> 0 = relevant).
+Every seeker in `truth` is a query; a query the method returned nothing for scores 0, so methods that cannot
+answer some seekers are not flattered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ranking_metrics", "recall_curve", "per_query_ndcg"]
+
+
+def _hits(recs: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    relevant = truth[truth["grade"] > 0]
+    return recs.merge(relevant[["seeker_id", "job_id", "grade"]], on=["seeker_id", "job_id"], how="inner")
+
+
+def _ideal_dcg(truth: pd.DataFrame, k: int) -> pd.Series:
+    relevant = truth[truth["grade"] > 0].sort_values(["seeker_id", "grade"], ascending=[True, False])
+    pos = relevant.groupby("seeker_id").cumcount() + 1
+    top = relevant[pos <= k]
+    gains: pd.Series = (2.0 ** top["grade"] - 1) / np.log2(pos[pos <= k] + 1)
+    return gains.groupby(top["seeker_id"]).sum()
+
+
+def per_query_ndcg(recs: pd.DataFrame, truth: pd.DataFrame, k: int = 10) -> pd.Series:
+    """NDCG@k per query seeker (gain 2^grade - 1), indexed by seeker_id; 0 for queries with no answer."""
+    hits = _hits(recs[recs["rank"] <= k], truth)
+    dcg = ((2.0 ** hits["grade"] - 1) / np.log2(hits["rank"] + 1)).groupby(hits["seeker_id"]).sum()
+    ideal = _ideal_dcg(truth, k)
+    return (dcg.reindex(ideal.index, fill_value=0.0) / ideal).rename(f"ndcg@{k}")
+
+
+def ranking_metrics(recs: pd.DataFrame, truth: pd.DataFrame, *, catalogue_size: int,
+                    ks: Sequence[int] = (10, 100)) -> dict[str, float]:
+    """Mean NDCG@k, Recall@k, MAP@max(k), MRR over query seekers; coverage@k over the catalogue."""
+    queries = pd.Index(truth.loc[truth["grade"] > 0, "seeker_id"].unique())
+    n_relevant = truth[truth["grade"] > 0].groupby("seeker_id").size().reindex(queries)
+    hits = _hits(recs, truth)
+    out: dict[str, float] = {"queries": float(len(queries))}
+    for k in ks:
+        out[f"ndcg@{k}"] = float(per_query_ndcg(recs, truth, k).reindex(queries, fill_value=0.0).mean())
+        found = hits[hits["rank"] <= k].groupby("seeker_id").size().reindex(queries, fill_value=0)
+        out[f"recall@{k}"] = float((found / n_relevant).mean())
+        shown = recs.loc[recs["rank"] <= k, "job_id"].nunique()
+        out[f"coverage@{k}"] = float(shown / catalogue_size) if catalogue_size else 0.0
+    depth = max(ks)
+    deep = hits[hits["rank"] <= depth].sort_values(["seeker_id", "rank"])
+    precision_at_hit = (deep.groupby("seeker_id").cumcount() + 1) / deep["rank"]
+    found_precision = precision_at_hit.groupby(deep["seeker_id"]).sum().reindex(queries, fill_value=0.0)
+    out[f"map@{depth}"] = float((found_precision / np.minimum(n_relevant, depth)).mean())
+    first = hits.groupby("seeker_id")["rank"].min()
+    out["mrr"] = float((1.0 / first).reindex(queries, fill_value=0.0).mean())
+    return out
+
+
+def recall_curve(recs: pd.DataFrame, truth: pd.DataFrame, ks: Sequence[int]) -> dict[int, float]:
+    """Recall@k for each k: the curve plotted in reports."""
+    queries = pd.Index(truth.loc[truth["grade"] > 0, "seeker_id"].unique())
+    n_relevant = truth[truth["grade"] > 0].groupby("seeker_id").size().reindex(queries)
+    hits = _hits(recs, truth)
+    curve = {}
+    for k in ks:
+        found = hits[hits["rank"] <= k].groupby("seeker_id").size().reindex(queries, fill_value=0)
+        curve[int(k)] = float((found / n_relevant).mean())
+    return curve

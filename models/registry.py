@@ -1,0 +1,119 @@
+"""Versioned model directories: save atomically, load with checks, promote by pointer.
+
+Layout: MODEL_DIR/versions/<version>/{model.txt, encoder.pkl, meta.json} and MODEL_DIR/CURRENT naming the
+version that serving and batch use. `load_model` accepts MODEL_DIR (follows CURRENT) or a version directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+
+from features.text import TextEncoder
+from matcher.errors import ModelError
+from models.ranker import LambdaRanker
+
+__all__ = ["ModelBundle", "save_model", "load_model", "promote", "list_versions"]
+
+_FILES = ("model.txt", "encoder.pkl", "meta.json")
+
+
+@dataclass
+class ModelBundle:
+    ranker: LambdaRanker
+    encoder: TextEncoder
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "unversioned"))
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.ranker.feature_names_)
+
+
+def _new_version(model_text: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{hashlib.sha256(model_text.encode()).hexdigest()[:8]}"
+
+
+def save_model(bundle: ModelBundle, root: str | Path, *, make_current: bool = True) -> Path:
+    """Write a new version under root/versions and (by default) point CURRENT at it. Returns the version dir."""
+    root = Path(root)
+    model_text = bundle.ranker.booster_.model_to_string(num_iteration=bundle.ranker.best_iteration_)
+    version = _new_version(model_text)
+    meta = {**bundle.meta, "version": version, "feature_names": bundle.feature_names,
+            "best_iteration": bundle.ranker.best_iteration_, "params": bundle.ranker.params_,
+            "lightgbm_version": lgb.__version__, "created_at": datetime.now(UTC).isoformat()}
+    versions = root / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=versions))
+    try:
+        (tmp / "model.txt").write_text(model_text, encoding="utf-8")
+        with (tmp / "encoder.pkl").open("wb") as fh:
+            pickle.dump(bundle.encoder, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str), encoding="utf-8")
+        final = versions / version
+        tmp.rename(final)  # a reader sees the whole version or none of it
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    bundle.meta = meta
+    if make_current:
+        promote(root, version)
+    return final
+
+
+def promote(root: str | Path, version: str) -> None:
+    root = Path(root)
+    if not (root / "versions" / version / "meta.json").is_file():
+        raise ModelError(f"no model version {version!r} under {root}")
+    tmp = root / ".CURRENT.tmp"
+    tmp.write_text(version + "\n", encoding="utf-8")
+    os.replace(tmp, root / "CURRENT")
+
+
+def list_versions(root: str | Path) -> list[str]:
+    versions = Path(root) / "versions"
+    return sorted(p.name for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if versions.is_dir() else []
+
+
+def _resolve(path: Path) -> Path:
+    if (path / "meta.json").is_file():
+        return path
+    current = path / "CURRENT"
+    if current.is_file():
+        return path / "versions" / current.read_text(encoding="utf-8").strip()
+    raise ModelError(f"{path} is not a model directory (no meta.json and no CURRENT)")
+
+
+def load_model(path: str | Path) -> ModelBundle:
+    directory = _resolve(Path(path))
+    missing = [name for name in _FILES if not (directory / name).is_file()]
+    if missing:
+        raise ModelError(f"model directory {directory} is incomplete: missing {', '.join(missing)}")
+    try:
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        booster = lgb.Booster(model_file=str(directory / "model.txt"))
+        with (directory / "encoder.pkl").open("rb") as fh:
+            encoder = pickle.load(fh)  # noqa: S301 - our own artefact, written by save_model
+    except (OSError, ValueError, lgb.basic.LightGBMError, pickle.UnpicklingError, EOFError) as exc:
+        raise ModelError(f"model directory {directory} is unreadable: {exc}") from exc
+    if not isinstance(encoder, TextEncoder):
+        raise ModelError(f"{directory}/encoder.pkl does not hold a TextEncoder")
+    if list(booster.feature_name()) != list(meta.get("feature_names", [])):
+        raise ModelError(f"{directory}: model.txt feature names differ from meta.json")
+    return ModelBundle(ranker=LambdaRanker.from_booster(booster, meta.get("params", {})), encoder=encoder,
+                       meta=meta)

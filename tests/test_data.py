@@ -1,0 +1,92 @@
+"""Loading FORMAT.md folders: good data loads, every kind of bad row is named by file, row and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from matcher.data import load_folder, write_folder
+from matcher.errors import DataValidationError
+
+SEEKERS = """
+seeker_id,text,skills,city,lat,lon,education,experience_years,expected_salary_min,expected_salary_max,gender
+s1,会计 三年经验,Excel|财务,230100,45.8,126.5,本科,3,6000,9000,F
+s2,Java 开发,Java|Spring,110105,,,大专,1.5,,,M
+"""
+JOBS = """
+job_id,title,text,skills,city,salary_min,salary_max,headcount,job_type,posted_at,expires_at
+j1,会计,负责账务,Excel|财务,230100,6000,8000,2,full_time,2026-01-01,2026-03-01
+j2,Java开发工程师,开发,Java,110100,15000,30000,1,full_time,2026-01-02T08:00:00+08:00,
+"""
+EVENTS = """
+seeker_id,job_id,event,timestamp,value
+s1,j1,viewed,2026-01-05T10:00:00Z,35
+s2,j2,applied,2026-01-06T10:00:00Z,
+s2,j9,viewed,2026-01-06T11:00:00Z,
+"""
+
+
+def _folder(tmp_path: Path, seekers: str = SEEKERS, jobs: str = JOBS, events: str | None = EVENTS) -> Path:
+    (tmp_path / "seekers.csv").write_text(seekers.strip() + "\n", encoding="utf-8")
+    (tmp_path / "jobs.csv").write_text(jobs.strip() + "\n", encoding="utf-8")
+    if events is not None:
+        (tmp_path / "events.csv").write_text(events.strip() + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_good_folder_loads_with_types_and_indices(tmp_path: Path) -> None:
+    data = load_folder(_folder(tmp_path))
+    assert list(data.seekers["seeker_id"]) == ["s1", "s2"]
+    assert data.seekers["lat"].iloc[1] != data.seekers["lat"].iloc[1]  # empty cell = NaN
+    assert data.jobs["posted_at"].iloc[1] == pd.Timestamp("2026-01-02T00:00:00Z")
+    assert pd.isna(data.jobs["expires_at"].iloc[1])
+    assert list(data.events["grade"]) == [1, 2, 1]
+    assert list(data.events["job_idx"]) == [0, 1, -1]  # an unknown job stays as history, not an error
+    assert "gender" in data.seekers.columns  # kept for audits only
+
+
+def test_events_file_is_optional(tmp_path: Path) -> None:
+    data = load_folder(_folder(tmp_path, events=None))
+    assert data.events.empty and "grade" in data.events
+
+
+def test_round_trip_through_write_folder(tmp_path: Path) -> None:
+    data = load_folder(_folder(tmp_path))
+    write_folder(data, tmp_path / "b")
+    again = load_folder(tmp_path / "b")
+    pd.testing.assert_frame_equal(data.jobs, again.jobs)
+    pd.testing.assert_frame_equal(data.events, again.events)
+
+
+@pytest.mark.parametrize(("file", "old", "new", "row", "column"), [
+    ("seekers", "s2,Java", "s1,Java", 3, "seeker_id"),                    # duplicate id
+    ("seekers", ",1.5,", ",1.5年,", 3, "experience_years"),               # not a number
+    ("seekers", "45.8,126.5", "95.8,126.5", 2, "lat"),                    # out of range
+    ("seekers", "6000,9000", "9000,6000", 2, "expected_salary_min"),      # min > max
+    ("jobs", "2,full_time", "2,fulltime", 2, "job_type"),                 # unknown enum
+    ("jobs", "2026-01-01,2026-03-01", "yesterday,2026-03-01", 2, "posted_at"),
+    ("jobs", ",1,full_time", ",1.5,full_time", 3, "headcount"),           # not whole
+    ("jobs", "j2,Java", ",Java", 3, "job_id"),                            # empty id
+    ("events", "s2,j2,applied", "s2,j2,liked", 3, "event"),
+    ("events", "2026-01-06T10:00:00Z", "06/01/2026", 3, "timestamp"),
+])
+def test_bad_row_names_file_row_and_column(tmp_path: Path, file: str, old: str, new: str, row: int,
+                                            column: str) -> None:
+    texts = {"seekers": SEEKERS, "jobs": JOBS, "events": EVENTS}
+    assert old in texts[file]
+    texts[file] = texts[file].replace(old, new, 1)
+    with pytest.raises(DataValidationError) as info:
+        load_folder(_folder(tmp_path, texts["seekers"], texts["jobs"], texts["events"]))
+    err = info.value
+    assert (err.file, err.row, err.column) == (f"{file}.csv", row, column)
+    assert f"{file}.csv, row {row}, column '{column}'" in str(err)
+
+
+def test_missing_required_column_and_file(tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match="events.csv, row 1, column 'event'"):
+        load_folder(_folder(tmp_path, events="seeker_id,job_id\ns1,j1"))
+    (tmp_path / "jobs.csv").unlink()
+    with pytest.raises(DataValidationError, match="jobs.csv: file not found"):
+        load_folder(tmp_path)
