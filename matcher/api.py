@@ -20,7 +20,7 @@ from features.catalogue import build_catalogue
 from features.history import build_snapshot
 from features.pairs import FEATURE_NAMES, pair_features
 from matcher.batch import recommendations_frame, run_batch
-from matcher.data import Dataset, fingerprint_folder, load_folder
+from matcher.data import Dataset, fingerprint_folder, load_folder, parse_time
 from matcher.engine import MatchEngine
 from matcher.evaluation import evaluate
 from matcher.training import TrainConfig, train
@@ -37,7 +37,7 @@ def pair_frame(bundle: ModelBundle, data: Dataset, seeker_ids: list[str], job_id
                as_of: str | None = None) -> pd.DataFrame:
     """Feature frame (one row per pair, FEATURE_NAMES columns) for explicit (seeker_id, job_id) pairs."""
     cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
-    when = pd.Timestamp(as_of, tz="UTC") if as_of else (data.max_time or pd.Timestamp.now(tz="UTC"))
+    when = parse_time(as_of, "--as-of") if as_of else (data.max_time or pd.Timestamp.now(tz="UTC"))
     snap = build_snapshot(cat, data.events, history_until=when)
     si = pd.Index(data.seekers["seeker_id"]).get_indexer(seeker_ids)
     ji = pd.Index(data.jobs["job_id"]).get_indexer(job_ids)
@@ -51,7 +51,7 @@ def pair_frame(bundle: ModelBundle, data: Dataset, seeker_ids: list[str], job_id
 
 def save(bundle: ModelBundle, model_dir: str | Path, data: Dataset | None = None,
          extra: dict[str, Any] | None = None) -> Path:
-    if data is not None and data.root is not None:
+    if data is not None and data.root is not None and "data_fingerprint" not in bundle.meta:
         bundle.meta["data_fingerprint"] = fingerprint_folder(data.root)
         bundle.meta["data_dir"] = str(data.root)
     bundle.meta.update(extra or {})
@@ -60,7 +60,7 @@ def save(bundle: ModelBundle, model_dir: str | Path, data: Dataset | None = None
 
 def recommend(bundle: ModelBundle, data: Dataset, k: int = 10, seeker_ids: list[str] | None = None,
               as_of: str | None = None) -> pd.DataFrame:
-    engine = MatchEngine(bundle, data, as_of=pd.Timestamp(as_of, tz="UTC") if as_of else None)
+    engine = MatchEngine(bundle, data, as_of=parse_time(as_of, "--as-of") if as_of else None)
     idx = np.arange(len(data.seekers)) if seeker_ids is None else \
         pd.Index(data.seekers["seeker_id"]).get_indexer(seeker_ids)
     recs = engine.recommend(idx, k)
@@ -68,5 +68,5 @@ def recommend(bundle: ModelBundle, data: Dataset, k: int = 10, seeker_ids: list[
 
 
 def batch(bundle: ModelBundle, data: Dataset, out: str | Path, k: int, as_of: str | None = None) -> int:
-    engine = MatchEngine(bundle, data, as_of=pd.Timestamp(as_of, tz="UTC") if as_of else None)
+    engine = MatchEngine(bundle, data, as_of=parse_time(as_of, "--as-of") if as_of else None)
     return run_batch(engine, out, k)

@@ -91,6 +91,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 1000, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matcher", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -109,13 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model directory (a new version is added and made current)")
     p.add_argument("--holdout-days", type=float, default=14.0,
                    help="newest days kept out of training for `matcher evaluate` (0: train on everything)")
-    p.add_argument("--candidates", type=int, default=200, help="retrieval depth for training queries")
+    p.add_argument("--candidates", type=_positive_int, default=200, help="retrieval depth for training queries")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("batch", help="top-k open jobs for every seeker in a folder")
     p.add_argument("--data", required=True)
     p.add_argument("--model", required=True)
-    p.add_argument("--k", type=int, default=20)
+    p.add_argument("--k", type=_positive_int, default=20, help="matches per seeker (1..1000)")
     p.add_argument("--out", required=True)
     p.add_argument("--as-of", help="ISO time the matches are for (default: latest time in the folder)")
     p.set_defaults(func=_cmd_batch)
@@ -125,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("--report", required=True)
     p.add_argument("--test-start", help="first moment of the test window (default: the model's hold-out)")
-    p.add_argument("--candidates", type=int, default=200)
+    p.add_argument("--candidates", type=_positive_int, default=200, help="retrieval depth before re-ranking")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("demo", help="train, evaluate and batch-match on the built-in demo data")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matcher.errors import DataValidationError
+from matcher.errors import DataValidationError, MatcherError
 from matcher.schema import (
     EVENT_COLUMNS,
     EVENT_GRADES,
@@ -21,7 +21,7 @@ from matcher.schema import (
     ColumnKind,
 )
 
-__all__ = ["Dataset", "load_folder", "write_folder", "fingerprint_folder"]
+__all__ = ["Dataset", "load_folder", "write_folder", "fingerprint_folder", "parse_time"]
 
 _log = logging.getLogger(__name__)
 _FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header is row 1
@@ -42,10 +42,27 @@ class Dataset:
 
     @property
     def max_time(self) -> pd.Timestamp | None:
-        """Latest timestamp anywhere in the folder: the default 'now' for batch matching."""
-        stamps = [self.events["timestamp"].max(), self.jobs["posted_at"].max(), self.seekers["updated_at"].max()]
+        """The default 'now' for batch matching: the latest event or job posting in the folder.
+
+        Seekers' updated_at is a fallback only: profiles are edited long after the last event of an export (in the
+        US set, by three months), and 'now' decides which jobs are open and how old they are."""
+        stamps = [self.events["timestamp"].max(), self.jobs["posted_at"].max()]
         stamps = [s for s in stamps if s is not None and not pd.isna(s)]
+        if not stamps:
+            stamps = [s for s in [self.seekers["updated_at"].max()] if s is not None and not pd.isna(s)]
         return max(stamps) if stamps else None
+
+
+def parse_time(value: str, what: str) -> pd.Timestamp:
+    """An ISO 8601 time given by a user (naive = UTC); a MatcherError naming `what` if it is not one."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise MatcherError(f"{what}: expected an ISO 8601 time such as 2015-01-26 or 2015-01-26T08:00Z, "
+                           f"got {value!r}") from exc
+    if pd.isna(stamp):
+        raise MatcherError(f"{what}: expected an ISO 8601 time, got {value!r}")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

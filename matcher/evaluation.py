@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import build_catalogue
-from features.history import build_snapshot
+from features.history import Snapshot, build_snapshot
 from features.pairs import pair_features
-from matcher.data import Dataset, fingerprint_folder
+from matcher.data import Dataset, fingerprint_folder, parse_time
 from matcher.engine import CandidateGenerator, open_job_mask, rank_candidates
 from matcher.errors import MatcherError
 from models.baselines import (
@@ -23,9 +23,9 @@ from models.baselines import (
     text_similarity_top_k,
     top_k_rows,
 )
-from models.metrics import ranking_metrics, recall_curve
+from models.metrics import per_query_ndcg, ranking_metrics, recall_curve
 from models.registry import ModelBundle
-from models.report import write_report
+from models.report import markdown_table, write_report
 
 __all__ = ["evaluate", "resolve_test_start"]
 
@@ -37,8 +37,7 @@ _RECALL_DEPTHS = (50, 100, 200, 500)
 def resolve_test_start(bundle: ModelBundle, data: Dataset, test_start: str | None) -> pd.Timestamp:
     """Explicit --test-start; else the model's own hold-out if it was trained on this folder; else all events."""
     if test_start:
-        return pd.Timestamp(test_start, tz="UTC") if pd.Timestamp(test_start).tzinfo is None \
-            else pd.Timestamp(test_start)
+        return parse_time(test_start, "--test-start")
     training = bundle.meta.get("training", {})
     same_data = data.root is not None and bundle.meta.get("data_fingerprint") == fingerprint_folder(data.root)
     if same_data:
@@ -89,15 +88,21 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
     rule = rule_scores(pair_features(cat, snap, np.repeat(queries, cand.shape[1]), cand.ravel()))
     recs["rule"] = np.take_along_axis(cand, top_k_rows(rule.reshape(cand.shape), _K), axis=1)
 
-    results, curves = {}, {}
+    segment = _segments(data, snap, queries)
+    results, curves, by_segment = {}, {}, {}
     for name, jobs in recs.items():
         frame = _frame(queries, jobs)
         results[name] = ranking_metrics(frame, truth, catalogue_size=len(open_idx), ks=(10, 100))
         curves[name] = recall_curve(frame, truth, ks=[1, 2, 5, 10, 20, 50, 100])
+        ndcg = per_query_ndcg(frame, truth, 10).reindex(queries, fill_value=0.0).to_numpy()
+        by_segment[name] = {label: float(ndcg[segment == label].mean()) for label in _SEGMENTS
+                            if (segment == label).any()}
     retrieval = retrieval_recall_vs_exhaustive(bundle, cat, snap, generator, queries, seed=seed)
     extra = {"test_start": start.isoformat(), "test_end": end.isoformat(), "n_queries": int(len(queries)),
              "n_open_jobs": int(len(open_idx)), "n_truth_pairs": int(len(truth)), "model_version": bundle.version,
-             "retrieval_recall_of_exhaustive_top10": retrieval, "n_candidates": n_candidates}
+             "retrieval_recall_of_exhaustive_top10": retrieval, "n_candidates": n_candidates,
+             "ndcg@10_by_segment": by_segment,
+             "segment_sizes": {label: int((segment == label).sum()) for label in _SEGMENTS}}
     notes = [
         f"Test window {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC: {len(queries):,} seekers with a positive "
         f"event, {len(open_idx):,} open jobs, {len(truth):,} relevant pairs. Features use only earlier events.",
@@ -106,9 +111,25 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
         "Retrieval recall: share of the model's exhaustive top-10 (all open jobs scored) found in the retrieval "
         "top-N: " + ", ".join(f"N={n}: {r:.3f}" for n, r in retrieval.items()),
     ]
+    sizes = extra["segment_sizes"]
+    segment_table = markdown_table(by_segment, [s for s in _SEGMENTS if sizes[s]], first="NDCG@10 by seeker")
+    sections = ["## By kind of seeker", "",
+                "What each method can know differs: " + ", ".join(f"{s}: {sizes[s]:,} queries" for s in _SEGMENTS)
+                + ".", "", segment_table]
     report = write_report(Path(report_dir), title=f"Evaluation of model {bundle.version}", results=results,
-                          curves=curves, notes=notes, extra_json=extra)
+                          curves=curves, notes=notes, extra_json=extra, sections=sections)
     return {"results": results, "report": str(report), **extra}
+
+
+_SEGMENTS = ("with history", "profile only", "cold start")
+
+
+def _segments(data: Dataset, snap: Snapshot, queries: np.ndarray) -> np.ndarray:
+    """Per query: earlier events known, else a profile (text or wishes), else nothing at all."""
+    written = data.seekers[["text", "desired_occupations", "skills"]].apply(lambda c: c.str.strip().ne(""))
+    profile = written.any(axis=1).to_numpy()[queries]
+    history = snap.n_hist[queries] > 0
+    return np.where(history, _SEGMENTS[0], np.where(profile, _SEGMENTS[1], _SEGMENTS[2]))
 
 
 def retrieval_recall_vs_exhaustive(bundle: ModelBundle, cat: Any, snap: Any, generator: CandidateGenerator,

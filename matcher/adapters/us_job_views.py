@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from matcher.data import Dataset, write_folder
+from matcher.data import Dataset, parse_time, write_folder
+from matcher.errors import DataValidationError
 
 __all__ = ["convert_us_job_views"]
 
@@ -25,20 +27,34 @@ def _place(city: pd.Series, state: pd.Series) -> pd.Series:
     return (city + ", " + state).where(city.ne("") & state.ne(""), "")
 
 
+def _read(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataValidationError(path.name, None, None, f"file not found in {path.parent}")
+    # The export writes missing cells as the letters NA; as text they would become a place "Na, NA" shared by
+    # a fifth of all seekers, or an employer called "NA".
+    return pd.read_csv(path, dtype=str, keep_default_na=False).replace({"NA": ""})
+
+
 def _clean(series: pd.Series) -> pd.Series:
     return series.fillna("").astype(str).str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _join_nonempty(left: pd.Series, right: pd.Series, sep: str) -> pd.Series:
+    """left + sep + right, without a dangling separator where either side is empty."""
+    return left + pd.Series(np.where(left.ne("") & right.ne(""), sep, ""), index=left.index) + right
 
 
 def _utc(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series.str.replace(" UTC", "", regex=False), errors="coerce", utc=True)
 
 
-def _seekers(views: pd.DataFrame, exp: pd.DataFrame, poi: pd.DataFrame) -> pd.DataFrame:
+def _seekers(views: pd.DataFrame, exp: pd.DataFrame, poi: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     exp = exp.assign(
         start=pd.to_datetime(exp["Start.Date"], errors="coerce"),
         place=_place(exp["City"], exp["State.Code"]),
-        line=(_clean(exp["Position.Name"]) + " at " + _clean(exp["Employer.Name"]) + ", "
-              + _place(exp["City"], exp["State.Code"]) + ". " + _clean(exp["Job.Description"]).replace("NA", "")),
+        line=_join_nonempty(_clean(exp["Position.Name"]), _clean(exp["Employer.Name"]), " at ")
+        .pipe(_join_nonempty, _place(exp["City"], exp["State.Code"]), ", ")
+        .pipe(_join_nonempty, _clean(exp["Job.Description"]), ". "),
         updated=_utc(exp["Updated.At"]),
     ).sort_values(["Applicant.ID", "start"], ascending=[True, False], na_position="last")
     history = exp.groupby("Applicant.ID").agg(
@@ -58,7 +74,7 @@ def _seekers(views: pd.DataFrame, exp: pd.DataFrame, poi: pd.DataFrame) -> pd.Da
                    name="Applicant.ID")
     out = pd.DataFrame(index=ids).join(history).join(interests)
     text = (out["interest_text"].fillna("") + " " + out["history"].fillna("")).str.strip()
-    last_year = pd.Timestamp("2015-04-30")
+    last_year = now.tz_convert(None)
     return pd.DataFrame({
         "seeker_id": ids.astype(str),
         "text": text.to_numpy(),
@@ -92,15 +108,20 @@ def convert_us_job_views(src: str | Path, out: str | Path, *, start: str | None 
                          end: str | None = None) -> Dataset:
     """Write seekers.csv, jobs.csv and events.csv for views in [start, end) into `out`; return the Dataset."""
     src = Path(src)
-    views = pd.read_csv(src / "Job_Views.csv", dtype=str, keep_default_na=False)
-    exp = pd.read_csv(src / "Experience.csv", dtype=str, keep_default_na=False)
-    poi = pd.read_csv(src / "Positions_Of_Interest.csv", dtype=str, keep_default_na=False)
+    views = _read(src / "Job_Views.csv")
+    exp = _read(src / "Experience.csv")
+    poi = _read(src / "Positions_Of_Interest.csv")
     views = views.assign(start=_utc(views["View.Start"]))
     if start is not None:
-        views = views[views["start"] >= pd.Timestamp(start, tz="UTC")]
+        views = views[views["start"] >= parse_time(start, "--start")]
     if end is not None:
-        views = views[views["start"] < pd.Timestamp(end, tz="UTC")]
-    seekers = _seekers(views, exp, poi)
+        until = parse_time(end, "--end")
+        views = views[views["start"] < until]
+        # A profile written after the window is future knowledge for it: keep only rows created before the end.
+        exp = exp[_utc(exp["Created.At"]).fillna(until) < until]
+        poi = poi[_utc(poi["Created.At"]).fillna(until) < until]
+    now = views["start"].max() if len(views) else pd.Timestamp("2015-01-26", tz="UTC")
+    seekers = _seekers(views, exp, poi, now)
     jobs = _jobs(views)
     duration = pd.to_numeric(views["View.Duration"], errors="coerce")
     events = pd.DataFrame({

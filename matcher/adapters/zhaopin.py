@@ -41,7 +41,7 @@ _COLUMNS = ("user_id", "live_city_id", "desire_jd_city_id", "desire_jd_industry_
 def _city(codes: pd.Series) -> pd.Series:
     codes = codes.str.strip()
     known = codes.map(ZHAOPIN_CITY_CODES)
-    return known.fillna("zhaopin:" + codes).where(codes.ne("") & codes.ne("-"), "")
+    return known.fillna("zhaopin:" + codes).where(~codes.isin(["", "-", "0"]), "")  # 0: not stated
 
 
 def _list(column: pd.Series, sep: str = ",") -> pd.Series:
@@ -53,6 +53,8 @@ def _list(column: pd.Series, sep: str = ",") -> pd.Series:
 def convert_zhaopin_users(src: str | Path, out: str | Path) -> Dataset:
     """Read table1_user.csv (or the round-1 test users .tsv), write out/seekers.csv; return the Dataset."""
     src = Path(src)
+    if not src.is_file():
+        raise DataValidationError(src.name, None, None, f"file not found in {src.parent}")
     users = pd.read_csv(src, dtype=str, keep_default_na=False, sep="\t" if src.suffix == ".tsv" else ",")
     missing = [c for c in _COLUMNS if c not in users.columns]
     if missing:
