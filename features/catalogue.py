@@ -30,6 +30,7 @@ class SideArrays:
 
     text_emb: np.ndarray        # (n, d) float32, zero row = no text
     aux_emb: np.ndarray         # seekers: desired occupations; jobs: title. (n, d) float32
+    has_text: np.ndarray        # (n,) bool
     has_aux: np.ndarray         # (n,) bool
     city: np.ndarray            # (n,) int32 code into Catalogue.city_keys, -1 unknown
     region: np.ndarray          # (n,) int32 code into Catalogue.region_keys, -1 unknown
@@ -101,11 +102,13 @@ def build_catalogue(seekers: pd.DataFrame, jobs: pd.DataFrame, encoder: TextEnco
         lon = frame["lon"].to_numpy(dtype=np.float64)
         lat = np.where(np.isnan(lat), place.lat, lat)  # type: ignore[attr-defined]
         lon = np.where(np.isnan(lon), place.lon, lon)  # type: ignore[attr-defined]
-        aux = aux_text.fillna("").astype(str).to_numpy(dtype=object)
+        aux = aux_text.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        text = frame["text"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
         skill_matrix = _skill_matrix(skills, skill_vocab)
         return SideArrays(
-            text_emb=encoder.embed(frame["text"].fillna("").astype(str).to_numpy(dtype=object)),
+            text_emb=encoder.embed(text),
             aux_emb=encoder.embed(aux),
+            has_text=text != "",
             has_aux=aux != "",
             city=_codes(place.city_key, city_keys),  # type: ignore[attr-defined]
             region=_codes(place.region_key, region_keys),  # type: ignore[attr-defined]

@@ -69,7 +69,8 @@ def _chunk_features(cat: Catalogue, snap: Snapshot, si: np.ndarray, ji: np.ndarr
     s, j = cat.seekers, cat.jobs
     nan = np.float32(np.nan)
     f: dict[str, np.ndarray] = {}
-    f["text_cos"] = _rowwise_dot(s.text_emb[si], j.text_emb[ji])
+    # No text is "unknown", not "dissimilar": a cosine of 0 would tell the trees nothing apart from real misfits.
+    f["text_cos"] = np.where(s.has_text[si] & j.has_text[ji], _rowwise_dot(s.text_emb[si], j.text_emb[ji]), nan)
     f["desired_title_cos"] = np.where(s.has_aux[si], _rowwise_dot(s.aux_emb[si], j.aux_emb[ji]), nan)
     n_hist = snap.n_hist[si]
     f["hist_cos"] = np.where(n_hist > 0, _rowwise_dot(snap.hist_emb[si], j.text_emb[ji]), nan)

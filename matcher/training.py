@@ -21,7 +21,7 @@ from features.catalogue import Catalogue, build_catalogue
 from features.history import build_snapshot
 from features.pairs import FEATURE_NAMES, pair_features
 from features.text import TextEncoder
-from matcher.data import Dataset
+from matcher.data import Dataset, fingerprint_folder
 from matcher.engine import CandidateGenerator, open_job_mask
 from matcher.errors import MatcherError
 from matcher.progress import Progress
@@ -165,5 +165,9 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
         "n_candidates": config.n_candidates,
         "negatives": "retrieval candidates without a positive event + logged exposures (grade 0)",
     }
-    bundle = ModelBundle(ranker=ranker, encoder=encoder, meta={"training": summary})
+    meta: dict[str, Any] = {"training": summary}
+    if data.root is not None:  # lets `evaluate` find this model's own hold-out before the model is saved
+        meta["data_fingerprint"] = fingerprint_folder(data.root)
+        meta["data_dir"] = str(data.root)
+    bundle = ModelBundle(ranker=ranker, encoder=encoder, meta=meta)
     return bundle, summary
