@@ -11,7 +11,7 @@ from features.catalogue import Catalogue
 from features.geo import haversine_km
 from features.history import Snapshot
 
-__all__ = ["FEATURE_NAMES", "MONOTONE", "pair_features"]
+__all__ = ["FEATURE_NAMES", "MONOTONE", "CONTENT_WEIGHTS", "pair_features"]
 
 FEATURE_NAMES: tuple[str, ...] = (
     "text_cos",             # resume text vs job text (LSA cosine)
@@ -36,6 +36,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "region_share",         # share of the last 30 days' interactions in the job's region
     "job_days_online",      # days since the job was posted
     "seeker_activity",      # log1p(past interactions)
+    "content_match",        # fixed-weight sum of the profile-fit features above (see CONTENT_WEIGHTS)
 )
 
 # Direction in which each feature may move the score (+1 up, -1 down, 0 free), for LightGBM's
@@ -46,7 +47,15 @@ MONOTONE: dict[str, int] = {
     "text_cos": 1, "desired_title_cos": 1, "hist_cos": 1, "skill_overlap": 1, "skill_coverage": 1, "same_city": 1,
     "same_region": 1, "distance_km": -1, "in_desired_city": 1, "hist_city_share": 1, "hist_region_share": 1,
     "hist_employer_share": 1, "salary_overlap": 1, "salary_ratio": 1, "job_popularity": 1,
-    "employer_popularity": 1, "region_share": 1, "job_days_online": -1,
+    "employer_popularity": 1, "region_share": 1, "job_days_online": -1, "content_match": 1,
+}
+
+# A counsellor's weighting of the profile-fit features, given to the trees as one more feature: a weighted sum is
+# many splits for a tree to learn from a few hundred profiled queries, and this one generalises across time
+# windows where the learned weights alone did not (US views, later window).
+CONTENT_WEIGHTS: dict[str, float] = {
+    "text_cos": 1.0, "desired_title_cos": 1.0, "skill_coverage": 0.5, "same_city": 0.5, "same_region": 0.3,
+    "in_desired_city": 0.3, "hist_cos": 1.0, "hist_city_share": 0.5, "hist_region_share": 0.3,
 }
 
 _CHUNK = 1 << 19
@@ -107,6 +116,8 @@ def _chunk_features(cat: Catalogue, snap: Snapshot, si: np.ndarray, ji: np.ndarr
     age = (snap.as_of.value - posted.astype(np.float64)) / 86_400e9
     f["job_days_online"] = np.where(posted != np.iinfo(np.int64).min, age, nan)
     f["seeker_activity"] = np.log1p(n_hist)
+    f["content_match"] = sum((np.nan_to_num(f[name], nan=0.0) * w for name, w in CONTENT_WEIGHTS.items()),
+                             start=np.zeros(len(si), dtype=np.float32)).astype(np.float32)
     return f
 
 

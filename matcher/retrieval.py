@@ -79,8 +79,10 @@ class RetrievalWeights:
     """How much same-region, popularity and freshness add to a text cosine in [-1, 1]."""
 
     geo: float = 0.3
-    popularity: float = 0.2
-    freshness: float = 0.2
+    # Tuned on the US views (3 seeds each): popularity 0.4 / freshness 0.1 lifted cold-start seekers' NDCG@10 from
+    # 0.008 to 0.015 (= the popularity baseline) against 0.2 / 0.2, without hurting profiled seekers' much.
+    popularity: float = 0.4
+    freshness: float = 0.1
     freshness_days: float = 14.0  # a job's freshness halves about every 10 days (e-folding 14)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Literal
 
 __all__ = ["ColumnKind", "SEEKER_COLUMNS", "JOB_COLUMNS", "EVENT_COLUMNS", "REQUIRED", "EVENT_GRADES",
-           "PROTECTED_COLUMNS", "JOB_TYPES"]
+           "PROTECTED_COLUMNS", "JOB_TYPES", "protected_feature_names"]
 
 ColumnKind = Literal["id", "str", "list", "float", "int", "time"]
 
@@ -38,5 +40,17 @@ PROTECTED_COLUMNS = frozenset({
     "marital_status", "childbearing_status", "pregnancy", "health", "disability", "hukou", "native_place",
     "photo", "photo_url",
 })
+
+# Name tokens that mark a feature as derived from a protected attribute ("seeker_age", "same_hukou"), matched per
+# "_"-separated token so that skill_coverage or job_days_online are not mistaken for "age".
+_PROTECTED_TOKENS = re.compile(
+    r"^(gender|sex|age|birth\w*|ethnic\w*|nation|nationality|religio\w*|marital|marri\w*|child\w*|pregnan\w*|"
+    r"health|disab\w*|hukou|native|photo\w*)$", re.IGNORECASE)
+
+
+def protected_feature_names(names: Iterable[str]) -> list[str]:
+    """The names among `names` that look derived from a protected attribute (FORMAT.md): never model inputs."""
+    return [name for name in names if any(_PROTECTED_TOKENS.match(t) for t in re.split(r"[_\W]+", name))]
+
 
 JOB_TYPES = frozenset({"full_time", "part_time", "gig", "internship", "public_welfare"})

@@ -18,12 +18,9 @@ from features.pairs import FEATURE_NAMES
 __all__ = ["top_k_rows", "random_scores", "popularity_scores", "newest_scores", "text_similarity_top_k", "rule_scores",
            "RULE_WEIGHTS"]
 
-# Weights a counsellor would write down: say what matters, don't fit anything.
-RULE_WEIGHTS: dict[str, float] = {
-    "text_cos": 1.0, "desired_title_cos": 1.0, "hist_cos": 1.0, "skill_coverage": 0.5, "same_city": 0.5,
-    "same_region": 0.3, "in_desired_city": 0.3, "hist_city_share": 0.5, "hist_region_share": 0.3,
-    "job_popularity": 0.1, "employer_popularity": 0.05,
-}
+# Weights a counsellor would write down: say what matters, don't fit anything. The profile-fit part is the
+# engine's own content_match feature, so the model sees this rule and must add to it.
+RULE_WEIGHTS: dict[str, float] = {"content_match": 1.0, "job_popularity": 0.1, "employer_popularity": 0.05}
 
 
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:

@@ -9,6 +9,9 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from matcher.errors import ModelError
+from matcher.schema import protected_feature_names
+
 __all__ = ["LambdaRanker", "DEFAULT_PARAMS"]
 
 _log = logging.getLogger(__name__)
@@ -17,10 +20,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "metric": "ndcg",
     "eval_at": [10],
-    "learning_rate": 0.05,
-    "num_leaves": 31,
-    "min_data_in_leaf": 20,
-    "feature_fraction": 0.9,
+    # Small, slow trees: the one real labelled set has a few thousand queries with one or two views each.
+    "learning_rate": 0.02,
+    "num_leaves": 15,
+    "min_data_in_leaf": 50,
+    "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
     "lambda_l2": 1.0,
@@ -43,6 +47,9 @@ class LambdaRanker:
 
     def fit(self, X: np.ndarray, y: np.ndarray, group: np.ndarray, *, feature_names: Sequence[str],
             eval_set: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> LambdaRanker:
+        forbidden = protected_feature_names(feature_names)
+        if forbidden:
+            raise ModelError(f"refusing to train on protected attributes: {', '.join(forbidden)}")
         params = {**DEFAULT_PARAMS, **(self.params or {})}
         train = lgb.Dataset(X, label=y, group=group, feature_name=list(feature_names), free_raw_data=True)
         valid_sets = [train]
