@@ -59,6 +59,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from features.geo import haversine_km
+
 __all__ = [
     "EDUCATION_LABELS",
     "FAMILIES",
@@ -750,12 +752,6 @@ def _locations(rng: np.random.Generator, geo: _Geo, county: np.ndarray,
     return (np.round(np.clip(lat, *_CHINA_LAT), 6), np.round(np.clip(lon, *_CHINA_LON), 6))
 
 
-def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 @dataclass(frozen=True)
 class _Vocab:
     """Every string fragment, flattened once per process."""
@@ -1002,7 +998,7 @@ class Latent:
         for w in range(self.seeker_skills.shape[1]):
             common += np.bitwise_count(self.seeker_skills[s, w] & self.job_skills[j, w])
         u = u + _W_SKILL * common / np.maximum(1, self.job_n_skills[j])
-        km = _haversine_km(self.seeker_lat[s], self.seeker_lon[s], self.job_lat[j], self.job_lon[j])
+        km = haversine_km(self.seeker_lat[s], self.seeker_lon[s], self.job_lat[j], self.job_lon[j])
         u = u - np.minimum(km, _DIST_CAP_KM) / _DIST_SCALE_KM
         ratio = np.log(self.job_salary_max[j] / self.seeker_salary_min[s])
         u = u + _W_SALARY * np.nan_to_num(np.clip(ratio, *_SALARY_CLIP), nan=0.0)
