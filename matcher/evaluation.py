@@ -106,7 +106,7 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
     notes = [
         f"Test window {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC: {len(queries):,} seekers with a positive "
         f"event, {len(open_idx):,} open jobs, {len(truth):,} relevant pairs. Features use only earlier events.",
-        f"lightgbm and rule re-rank the same top-{n_candidates} retrieval candidates; random, popularity and "
+        f"lightgbm and rule re-rank the same top-{n_candidates} retrieval candidates; random, popularity, newest and "
         "text_similarity rank every open job.",
         "Retrieval recall: share of the model's exhaustive top-10 (all open jobs scored) found in the retrieval "
         "top-N: " + ", ".join(f"N={n}: {r:.3f}" for n, r in retrieval.items()),
