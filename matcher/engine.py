@@ -17,7 +17,15 @@ from features.history import Snapshot, build_snapshot
 from features.pairs import FEATURE_NAMES, pair_features
 from matcher.data import Dataset
 from matcher.errors import ModelError
-from matcher.retrieval import DEFAULT_WEIGHTS, RetrievalWeights, Retriever, job_vectors, make_retriever, seeker_vectors
+from matcher.retrieval import (
+    DEFAULT_WEIGHTS,
+    RetrievalWeights,
+    Retriever,
+    job_vectors,
+    make_retriever,
+    seeker_vectors,
+    top_k_rows,
+)
 from models.registry import ModelBundle
 
 __all__ = ["MatchEngine", "CandidateGenerator", "Recommendations", "open_job_mask"]
@@ -120,7 +128,7 @@ def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generat
         clock = _tick(timings, "features", clock)
         scores = bundle.ranker.predict(features).reshape(m, n)
         clock = _tick(timings, "trees", clock)
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :width]
+        top = top_k_rows(scores, width)
         job_out[start:start + m, :width] = np.take_along_axis(cand, top, axis=1)
         score_out[start:start + m, :width] = np.take_along_axis(scores, top, axis=1)
         _tick(timings, "top_k", clock)

@@ -15,13 +15,13 @@ from features.pairs import pair_features
 from matcher.data import Dataset, fingerprint_folder, parse_time
 from matcher.engine import CandidateGenerator, open_job_mask, rank_candidates
 from matcher.errors import MatcherError
+from matcher.retrieval import top_k_rows
 from models.baselines import (
     newest_scores,
     popularity_scores,
     random_scores,
     rule_scores,
     text_similarity_top_k,
-    top_k_rows,
 )
 from models.metrics import per_query_ndcg, ranking_metrics, recall_curve
 from models.registry import ModelBundle

@@ -17,8 +17,19 @@ from features.catalogue import Catalogue
 from features.history import Snapshot
 from features.text import normalize_rows
 
-__all__ = ["Retriever", "ExactRetriever", "make_retriever", "RetrievalWeights", "job_vectors", "seeker_vectors",
-           "RETRIEVERS", "DEFAULT_WEIGHTS"]
+__all__ = ["top_k_rows", "Retriever", "ExactRetriever", "make_retriever", "RetrievalWeights", "job_vectors",
+           "seeker_vectors", "RETRIEVERS", "DEFAULT_WEIGHTS"]
+
+
+def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's k best scores, best first (deterministic, but ties in no promised order)."""
+    k = min(k, scores.shape[1])
+    if k == 0:
+        return np.empty((scores.shape[0], 0), dtype=np.int64)
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else \
+        np.broadcast_to(np.arange(scores.shape[1]), scores.shape).copy()
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
 
 
 class Retriever(ABC):
@@ -53,14 +64,9 @@ class ExactRetriever(Retriever):
             return idx, val
         for start in range(0, len(queries), self.block):
             scores = queries[start:start + self.block] @ self.items_.T
-            if n < n_items:
-                top = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-            else:
-                top = np.broadcast_to(np.arange(n_items), (len(scores), n_items))
-            top_scores = np.take_along_axis(scores, top, axis=1)
-            order = np.argsort(-top_scores, axis=1, kind="stable")
-            idx[start:start + len(scores)] = np.take_along_axis(top, order, axis=1)
-            val[start:start + len(scores)] = np.take_along_axis(top_scores, order, axis=1)
+            top = top_k_rows(scores, n)
+            idx[start:start + len(scores)] = top
+            val[start:start + len(scores)] = np.take_along_axis(scores, top, axis=1)
         return idx, val
 
 

@@ -14,24 +14,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from features.pairs import FEATURE_NAMES
+from matcher.retrieval import top_k_rows
 
-__all__ = ["top_k_rows", "random_scores", "popularity_scores", "newest_scores", "text_similarity_top_k", "rule_scores",
+__all__ = ["random_scores", "popularity_scores", "newest_scores", "text_similarity_top_k", "rule_scores",
            "RULE_WEIGHTS"]
 
 # Weights a counsellor would write down: say what matters, don't fit anything. The profile-fit part is the
 # engine's own content_match feature, so the model sees this rule and must add to it.
 RULE_WEIGHTS: dict[str, float] = {"content_match": 1.0, "job_popularity": 0.1, "employer_popularity": 0.05}
-
-
-def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of each row's k best scores, best first."""
-    k = min(k, scores.shape[1])
-    if k == 0:
-        return np.empty((scores.shape[0], 0), dtype=np.int64)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else \
-        np.broadcast_to(np.arange(scores.shape[1]), scores.shape).copy()
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1)
 
 
 def random_scores(n_queries: int, n_items: int, seed: int) -> np.ndarray:
