@@ -46,11 +46,12 @@ class Dataset:
 
         Seekers' updated_at is a fallback only: profiles are edited long after the last event of an export (in the
         US set, by three months), and 'now' decides which jobs are open and how old they are."""
-        stamps = [self.events["timestamp"].max(), self.jobs["posted_at"].max()]
-        stamps = [s for s in stamps if s is not None and not pd.isna(s)]
-        if not stamps:
-            stamps = [s for s in [self.seekers["updated_at"].max()] if s is not None and not pd.isna(s)]
-        return max(stamps) if stamps else None
+        for candidates in ((self.events["timestamp"].max(), self.jobs["posted_at"].max()),
+                           (self.seekers["updated_at"].max(),)):
+            stamps = [s for s in candidates if pd.notna(s)]
+            if stamps:
+                return max(stamps)
+        return None
 
 
 def parse_time(value: str, what: str) -> pd.Timestamp:
