@@ -1,27 +1,80 @@
 """Static per-seeker and per-job arrays (embeddings, places, parsed requirements), computed once per dataset.
 
 Everything here depends only on the profiles, never on events, so one Catalogue serves every time snapshot.
+Codes (cities, regions, skills, employers) come from append-only vocabularies and skills live in `SkillSets`, so
+the gRPC server can add and replace rows (matcher.live) without re-encoding the rows it already holds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from features.geo import load_gazetteer
+from features.geo import Places, load_gazetteer
 from features.parsing import parse_educations
 from features.text import TextEncoder
 
-__all__ = ["Catalogue", "SideArrays", "build_catalogue", "split_list"]
+__all__ = ["Catalogue", "SideArrays", "SkillSets", "Vocab", "Vocabs", "build_catalogue", "seeker_arrays", "job_arrays",
+           "split_list", "DESIRED_CITIES"]
+
+DESIRED_CITIES = 8  # desired cities kept per seeker; platforms let a seeker pick 3-5
+_NO_TIME_MIN = np.iinfo(np.int64).min
+_NO_TIME_MAX = np.iinfo(np.int64).max
 
 
 def split_list(column: pd.Series) -> pd.Series:
     """FORMAT.md list cell → list of normalised (lower-case, stripped) non-empty items."""
     return column.fillna("").astype(str).str.lower().str.split("|").map(
         lambda items: [i.strip() for i in items if i.strip()])
+
+
+class Vocab:
+    """Key → int32 code, append-only: a code, once given, means the same key for the life of the catalogue."""
+
+    def __init__(self, keys: Iterable[Any] = ()) -> None:
+        self._codes: dict[Any, int] = {}
+        self.keys: list[Any] = []
+        self.encode(np.asarray(list(keys), dtype=object))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def encode(self, keys: np.ndarray, *, grow: bool = True) -> np.ndarray:
+        """Codes for `keys` (None / NaN → -1); unseen keys get new codes, or -1 when grow is False."""
+        codes, uniques = pd.factorize(pd.Series(keys, dtype=object), sort=False)
+        table = np.empty(len(uniques) + 1, dtype=np.int32)
+        table[-1] = -1  # factorize marks missing values -1, which lands on this slot
+        for i, key in enumerate(uniques):
+            code = self._codes.get(key)
+            if code is None and grow:
+                code = self._codes[key] = len(self.keys)
+                self.keys.append(key)
+            table[i] = -1 if code is None else code
+        return table[codes]
+
+
+class SkillSets:
+    """Each row's skill codes as CSR rows, addressed through a row map so that rows can be replaced or appended
+    (live upserts) by writing new CSR rows at the end, never by rewriting the matrix."""
+
+    def __init__(self, matrix: sp.csr_matrix, row_of: np.ndarray | None = None) -> None:
+        self.matrix = matrix
+        self.row_of = row_of  # None: row i is matrix row i
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0] if self.row_of is None else len(self.row_of)
+
+    def rows(self, idx: np.ndarray) -> sp.csr_matrix:
+        return self.matrix[idx if self.row_of is None else self.row_of[idx]]
+
+    def codes(self, i: int) -> np.ndarray:
+        row = i if self.row_of is None else int(self.row_of[i])
+        return self.matrix.indices[self.matrix.indptr[row]:self.matrix.indptr[row + 1]]
 
 
 @dataclass
@@ -32,42 +85,46 @@ class SideArrays:
     aux_emb: np.ndarray         # seekers: desired occupations; jobs: title. (n, d) float32
     has_text: np.ndarray        # (n,) bool
     has_aux: np.ndarray         # (n,) bool
-    city: np.ndarray            # (n,) int32 code into Catalogue.city_keys, -1 unknown
-    region: np.ndarray          # (n,) int32 code into Catalogue.region_keys, -1 unknown
+    city: np.ndarray            # (n,) int32 code into Catalogue.vocabs.cities, -1 unknown
+    region: np.ndarray          # (n,) int32 code into Catalogue.vocabs.regions, -1 unknown
     lat: np.ndarray             # (n,) float64, NaN unknown
     lon: np.ndarray
     salary_min: np.ndarray      # (n,) float64
     salary_max: np.ndarray
     education: np.ndarray       # (n,) float32 ordinal level, NaN unknown
     experience: np.ndarray      # (n,) float32 years (seeker) or minimum years (job)
-    skills: sp.csr_matrix       # (n, n_skills) binary float32
     n_skills: np.ndarray        # (n,) float32
+    skills: SkillSets
 
 
 @dataclass
 class Catalogue:
     seekers: SideArrays
     jobs: SideArrays
-    city_keys: np.ndarray
-    region_keys: np.ndarray
-    employer: np.ndarray             # (n_jobs,) int32 employer code, -1 unknown
-    desired_city_pairs: np.ndarray   # sorted int64 keys seeker * n_cities + city
+    vocabs: Vocabs
+    employer: np.ndarray             # (n_jobs,) int32 code into vocabs.employers, -1 unknown
+    desired_city: np.ndarray         # (n_seekers, DESIRED_CITIES) int32 city codes, -1 padding
     job_posted_ns: np.ndarray        # (n_jobs,) int64 ns since epoch, min int64 when unknown
     job_expires_ns: np.ndarray       # (n_jobs,) int64, max int64 when unknown
 
 
-def _codes(keys: np.ndarray, vocabulary: pd.Index) -> np.ndarray:
-    return vocabulary.get_indexer(pd.Index(pd.Series(keys, dtype=object).where(pd.notna(keys), None))).astype(np.int32)
+@dataclass
+class Vocabs:
+    """The codes one catalogue uses; live rows are encoded with the same (growing) vocabularies."""
+
+    cities: Vocab = field(default_factory=Vocab)
+    regions: Vocab = field(default_factory=Vocab)
+    skills: Vocab = field(default_factory=Vocab)
+    employers: Vocab = field(default_factory=Vocab)
 
 
-def _skill_matrix(lists: pd.Series, vocabulary: pd.Index) -> sp.csr_matrix:
+def _skill_matrix(lists: pd.Series, vocabulary: Vocab) -> sp.csr_matrix:
     lengths = lists.map(len).to_numpy()
     flat = np.fromiter((s for items in lists for s in items), dtype=object, count=int(lengths.sum()))
-    cols = vocabulary.get_indexer(pd.Index(flat))
+    cols = vocabulary.encode(flat)
     rows = np.repeat(np.arange(len(lists)), lengths)
-    keep = cols >= 0
-    matrix = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], cols[keep])),
-                           shape=(len(lists), len(vocabulary)))
+    matrix = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)),
+                           shape=(len(lists), max(len(vocabulary), 1)))
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
     return matrix
@@ -80,67 +137,65 @@ def _time_ns(column: pd.Series, missing: int) -> np.ndarray:
     return out
 
 
-def build_catalogue(seekers: pd.DataFrame, jobs: pd.DataFrame, encoder: TextEncoder) -> Catalogue:
-    gaz = load_gazetteer()
-    s_place = gaz.resolve(seekers["city"])
-    j_place = gaz.resolve(jobs["city"])
-    desired = split_list(seekers["desired_cities"])
-    desired_flat = np.fromiter((c for items in desired for c in items), dtype=object,
-                               count=int(desired.map(len).sum()))
-    d_place = gaz.resolve(pd.Series(desired_flat, dtype=object))
-    city_keys = pd.Index(pd.unique(pd.Series(np.concatenate(
-        [s_place.city_key, j_place.city_key, d_place.city_key])).dropna()))
-    region_keys = pd.Index(pd.unique(pd.Series(np.concatenate([s_place.region_key, j_place.region_key])).dropna()))
-
-    s_skills, j_skills = split_list(seekers["skills"]), split_list(jobs["skills"])
-    skill_vocab = pd.Index(pd.unique(pd.Series([s for items in pd.concat([s_skills, j_skills]) for s in items],
-                                               dtype=object)))
-
-    def side(frame: pd.DataFrame, place: object, aux_text: pd.Series, skills: pd.Series,
-             sal: tuple[str, str], edu: str, exp: str) -> SideArrays:
-        lat = frame["lat"].to_numpy(dtype=np.float64)
-        lon = frame["lon"].to_numpy(dtype=np.float64)
-        lat = np.where(np.isnan(lat), place.lat, lat)  # type: ignore[attr-defined]
-        lon = np.where(np.isnan(lon), place.lon, lon)  # type: ignore[attr-defined]
-        aux = aux_text.fillna("").astype(str).str.strip().to_numpy(dtype=object)
-        text = frame["text"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
-        skill_matrix = _skill_matrix(skills, skill_vocab)
-        return SideArrays(
-            text_emb=encoder.embed(text),
-            aux_emb=encoder.embed(aux),
-            has_text=text != "",
-            has_aux=aux != "",
-            city=_codes(place.city_key, city_keys),  # type: ignore[attr-defined]
-            region=_codes(place.region_key, region_keys),  # type: ignore[attr-defined]
-            lat=lat, lon=lon,
-            salary_min=frame[sal[0]].to_numpy(dtype=np.float64),
-            salary_max=frame[sal[1]].to_numpy(dtype=np.float64),
-            education=parse_educations(frame[edu]).astype(np.float32),
-            experience=frame[exp].to_numpy(dtype=np.float32),
-            skills=skill_matrix,
-            n_skills=np.asarray(skill_matrix.sum(axis=1), dtype=np.float32).ravel(),
-        )
-
-    seeker_side = side(seekers, s_place, seekers["desired_occupations"].str.replace("|", "; ", regex=False),
-                       s_skills, ("expected_salary_min", "expected_salary_max"), "education", "experience_years")
-    # "Unknown" education is level 0 in the parser; as a gap it must be NaN, not "lowest level".
-    seeker_side.education[seeker_side.education <= 0] = np.nan
-    title = jobs["title"].fillna("").astype(str) + " " + jobs["occupation"].fillna("").astype(str)
-    job_side = side(jobs, j_place, title.str.strip(), j_skills, ("salary_min", "salary_max"),
-                    "education_min", "experience_min_years")
-    job_side.education[job_side.education <= 0] = 0.0  # 学历不限: every seeker meets it
-
-    desired_codes = _codes(d_place.city_key, city_keys)
-    owner = np.repeat(np.arange(len(seekers), dtype=np.int64), desired.map(len).to_numpy())
-    ok = desired_codes >= 0
-    desired_pairs = np.unique(owner[ok] * max(len(city_keys), 1) + desired_codes[ok])
-    employers = jobs["employer_id"].fillna("").astype(str)
-    employer_codes, _ = pd.factorize(employers.where(employers.ne("")))
-    return Catalogue(
-        seekers=seeker_side, jobs=job_side,
-        city_keys=city_keys.to_numpy(dtype=object), region_keys=region_keys.to_numpy(dtype=object),
-        employer=employer_codes.astype(np.int32),
-        desired_city_pairs=desired_pairs,
-        job_posted_ns=_time_ns(jobs["posted_at"], np.iinfo(np.int64).min),
-        job_expires_ns=_time_ns(jobs["expires_at"], np.iinfo(np.int64).max),
+def _side(frame: pd.DataFrame, place: Places, aux_text: pd.Series, skills: pd.Series, sal: tuple[str, str],
+          edu: str, exp: str, encoder: TextEncoder, vocabs: Vocabs) -> SideArrays:
+    lat = frame["lat"].to_numpy(dtype=np.float64)
+    lon = frame["lon"].to_numpy(dtype=np.float64)
+    lat = np.where(np.isnan(lat), place.lat, lat)
+    lon = np.where(np.isnan(lon), place.lon, lon)
+    aux = aux_text.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    text = frame["text"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    skill_matrix = _skill_matrix(skills, vocabs.skills)
+    return SideArrays(
+        text_emb=encoder.embed(text), aux_emb=encoder.embed(aux), has_text=text != "", has_aux=aux != "",
+        city=vocabs.cities.encode(place.city_key), region=vocabs.regions.encode(place.region_key),
+        lat=lat, lon=lon,
+        salary_min=frame[sal[0]].to_numpy(dtype=np.float64), salary_max=frame[sal[1]].to_numpy(dtype=np.float64),
+        education=parse_educations(frame[edu]).astype(np.float32),
+        experience=frame[exp].to_numpy(dtype=np.float32),
+        n_skills=np.asarray(skill_matrix.sum(axis=1), dtype=np.float32).ravel(),
+        skills=SkillSets(skill_matrix),
     )
+
+
+def seeker_arrays(seekers: pd.DataFrame, encoder: TextEncoder, vocabs: Vocabs) -> tuple[SideArrays, np.ndarray]:
+    """Side arrays and (n, DESIRED_CITIES) desired-city codes for validated seeker rows."""
+    gaz = load_gazetteer()
+    side = _side(seekers, gaz.resolve(seekers["city"]),
+                 seekers["desired_occupations"].str.replace("|", "; ", regex=False), split_list(seekers["skills"]),
+                 ("expected_salary_min", "expected_salary_max"), "education", "experience_years", encoder, vocabs)
+    # "Unknown" education is level 0 in the parser; as a gap it must be NaN, not "lowest level".
+    side.education[side.education <= 0] = np.nan
+    desired = split_list(seekers["desired_cities"]).map(lambda items: items[:DESIRED_CITIES])
+    lengths = desired.map(len).to_numpy()
+    flat = pd.Series([c for items in desired for c in items], dtype=object)
+    codes = vocabs.cities.encode(gaz.resolve(flat).city_key)
+    table = np.full((len(seekers), DESIRED_CITIES), -1, dtype=np.int32)
+    rows = np.repeat(np.arange(len(seekers)), lengths)
+    cols = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    table[rows, cols] = codes
+    return side, table
+
+
+def job_arrays(jobs: pd.DataFrame, encoder: TextEncoder, vocabs: Vocabs
+               ) -> tuple[SideArrays, np.ndarray, np.ndarray, np.ndarray]:
+    """Side arrays, employer codes, posted and expiry times (ns) for validated job rows."""
+    title = jobs["title"].fillna("").astype(str) + " " + jobs["occupation"].fillna("").astype(str)
+    side = _side(jobs, load_gazetteer().resolve(jobs["city"]), title.str.strip(), split_list(jobs["skills"]),
+                 ("salary_min", "salary_max"), "education_min", "experience_min_years", encoder, vocabs)
+    side.education[side.education <= 0] = 0.0  # 学历不限: every seeker meets it
+    names = jobs["employer_id"].fillna("").astype(str)
+    employer = vocabs.employers.encode(names.where(names.ne("")).to_numpy(dtype=object))
+    return (side, employer, _time_ns(jobs["posted_at"], _NO_TIME_MIN), _time_ns(jobs["expires_at"], _NO_TIME_MAX))
+
+
+def build_catalogue(seekers: pd.DataFrame, jobs: pd.DataFrame, encoder: TextEncoder) -> Catalogue:
+    vocabs = Vocabs()
+    seeker_side, desired = seeker_arrays(seekers, encoder, vocabs)
+    job_side, employer, posted, expires = job_arrays(jobs, encoder, vocabs)
+    # Seekers were encoded while the skill vocabulary was still growing: widen their matrix to the final width.
+    width = max(len(vocabs.skills), 1)
+    for side in (seeker_side, job_side):
+        side.skills.matrix.resize(side.skills.matrix.shape[0], width)
+    return Catalogue(seekers=seeker_side, jobs=job_side, vocabs=vocabs, employer=employer, desired_city=desired,
+                     job_posted_ns=posted, job_expires_ns=expires)

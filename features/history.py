@@ -13,7 +13,7 @@ import pandas as pd
 from features.catalogue import Catalogue
 from features.text import normalize_rows
 
-__all__ = ["Snapshot", "PairCounts", "build_snapshot"]
+__all__ = ["Snapshot", "PairCounts", "build_snapshot", "slot_lookup"]
 
 _POPULARITY_DAYS = 30
 
@@ -42,9 +42,18 @@ class PairCounts:
             return out
         q = rows.astype(np.int64) * self.width + cols
         pos = np.minimum(np.searchsorted(self.keys, q), len(self.keys) - 1)
-        hit = (self.keys[pos] == q) & (cols >= 0)
+        # Codes at or beyond the width were added after the table was built (live rows): they have no counts,
+        # and without this guard row * width + col would alias the next row's entries.
+        hit = (self.keys[pos] == q) & (cols >= 0) & (cols < self.width)
         out[hit] = self.counts[pos[hit]]
         return out
+
+
+def slot_lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """table[codes] for tables whose last slot means "none": unknown (-1) codes and codes added after the table was
+    built (live rows) read that slot."""
+    last = len(table) - 1
+    return table[np.where((codes >= 0) & (codes < last), codes, last)]
 
 
 @dataclass
@@ -90,17 +99,17 @@ def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until:
     # Employer and region priors carry over to jobs never seen before (most new postings): a big chain's new
     # vacancy or one in a busy region draws views before it has any of its own. Index -1 (unknown) lands on
     # the last slot, which stays 0.
-    n_employers = int(catalogue.employer.max(initial=-1)) + 1
+    n_employers = len(catalogue.vocabs.employers)
     employer = catalogue.employer[j[recent]]
     employer_pop = np.zeros(n_employers + 1, dtype=np.float32)
     employer_pop[:n_employers] = np.bincount(employer[employer >= 0], minlength=n_employers)
-    n_regions = len(catalogue.region_keys)
+    n_regions = len(catalogue.vocabs.regions)
     region = catalogue.jobs.region[j[recent]]
     region_share = np.zeros(n_regions + 1, dtype=np.float32)
     region_share[:n_regions] = np.bincount(region[region >= 0], minlength=n_regions) / max(int(recent.sum()), 1)
 
     j_city, j_region = catalogue.jobs.city[j], catalogue.jobs.region[j]
-    region_counts = PairCounts.build(s, j_region, len(catalogue.region_keys))
+    region_counts = PairCounts.build(s, j_region, n_regions)
     mode = np.full(n_s, -1, dtype=np.int32)
     if len(region_counts.keys):
         rows = region_counts.keys // region_counts.width
@@ -113,9 +122,9 @@ def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until:
         history_until=history_until,
         hist_emb=normalize_rows(hist),
         n_hist=n_hist,
-        hist_city=PairCounts.build(s, j_city, len(catalogue.city_keys)),
+        hist_city=PairCounts.build(s, j_city, len(catalogue.vocabs.cities)),
         hist_region=region_counts,
-        hist_employer=PairCounts.build(s, catalogue.employer[j], int(catalogue.employer.max(initial=0)) + 1),
+        hist_employer=PairCounts.build(s, catalogue.employer[j], n_employers),
         hist_job=PairCounts.build(s, j, n_j),
         job_popularity=popularity,
         employer_popularity=employer_pop,

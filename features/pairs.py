@@ -9,7 +9,7 @@ import numpy as np
 
 from features.catalogue import Catalogue
 from features.geo import haversine_km
-from features.history import Snapshot
+from features.history import Snapshot, slot_lookup
 
 __all__ = ["FEATURE_NAMES", "CONTENT_WEIGHTS", "pair_features"]
 
@@ -72,17 +72,16 @@ def _chunk_features(cat: Catalogue, snap: Snapshot, si: np.ndarray, ji: np.ndarr
     f["desired_title_cos"] = np.where(s.has_aux[si], _rowwise_dot(s.aux_emb[si], j.aux_emb[ji]), nan)
     n_hist = snap.n_hist[si]
     f["hist_cos"] = np.where(n_hist > 0, _rowwise_dot(snap.hist_emb[si], j.text_emb[ji]), nan)
-    overlap = np.asarray(s.skills[si].multiply(j.skills[ji]).sum(axis=1), dtype=np.float32).ravel()
+    overlap = np.asarray(s.skills.rows(si).multiply(j.skills.rows(ji)).sum(axis=1), dtype=np.float32).ravel()
     f["skill_overlap"] = overlap
     f["skill_coverage"] = _share(overlap, j.n_skills[ji])
     jc, jr = j.city[ji], j.region[ji]
     f["same_city"] = _known_equal(s.city[si], jc)
     f["same_region"] = _known_equal(s.region[si], jr)
     f["distance_km"] = haversine_km(s.lat[si], s.lon[si], j.lat[ji], j.lon[ji])
-    width = max(len(cat.city_keys), 1)
-    wanted = np.isin(si.astype(np.int64) * width + jc, cat.desired_city_pairs) & (jc >= 0)
-    has_wish = np.isin(si.astype(np.int64), cat.desired_city_pairs // width)
-    f["in_desired_city"] = np.where(has_wish, wanted, nan)
+    desired = cat.desired_city[si]
+    wanted = (desired == jc[:, None]).any(axis=1) & (jc >= 0)
+    f["in_desired_city"] = np.where(desired[:, 0] >= 0, wanted, nan)
     f["hist_city_share"] = _share(snap.hist_city.lookup(si, jc), n_hist)
     f["hist_region_share"] = _share(snap.hist_region.lookup(si, jr), n_hist)
     employer = cat.employer[ji]
@@ -99,8 +98,8 @@ def _chunk_features(cat: Catalogue, snap: Snapshot, si: np.ndarray, ji: np.ndarr
     f["education_gap"] = s.education[si] - j.education[ji]
     f["experience_gap"] = s.experience[si] - np.nan_to_num(j.experience[ji], nan=0.0)
     f["job_popularity"] = np.log1p(snap.job_popularity[ji])
-    f["employer_popularity"] = np.log1p(snap.employer_popularity[employer])  # -1 → the zero slot
-    f["region_share"] = snap.region_share[jr]
+    f["employer_popularity"] = np.log1p(slot_lookup(snap.employer_popularity, employer))
+    f["region_share"] = slot_lookup(snap.region_share, jr)
     posted = cat.job_posted_ns[ji]
     age = (snap.as_of.value - posted.astype(np.float64)) / 86_400e9
     f["job_days_online"] = np.where(posted != np.iinfo(np.int64).min, age, nan)

@@ -1,4 +1,6 @@
-"""`matcher` command line: import, train, batch, evaluate, demo. Subcommand names and flags are a contract."""
+"""`matcher` command line: import, train, batch, evaluate, serve, query, demo.
+
+Subcommand names and flags are a contract."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from matcher import api
 from matcher.errors import MatcherError
+from matcher.service.commands import add_service_commands
 
 __all__ = ["main"]
 
@@ -138,7 +141,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", type=_positive_int, default=200, help="retrieval depth before re-ranking")
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("demo", help="train, evaluate and batch-match on the built-in demo data")
+    add_service_commands(sub, _positive_int)
+
+    p = sub.add_parser("demo", help="train, evaluate, batch-match and serve on the built-in demo data")
     p.add_argument("--workdir", default="demo-output")
     p.set_defaults(func=_cmd_demo)
     return parser

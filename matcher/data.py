@@ -21,7 +21,8 @@ from matcher.schema import (
     ColumnKind,
 )
 
-__all__ = ["Dataset", "load_folder", "write_folder", "fingerprint_folder", "parse_time"]
+__all__ = ["Dataset", "load_folder", "write_folder", "fingerprint_folder", "parse_time", "validate_seekers",
+           "validate_jobs", "validate_events", "index_events", "empty_events"]
 
 _log = logging.getLogger(__name__)
 _FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header is row 1
@@ -119,8 +120,8 @@ def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> p
     return out.reset_index(drop=True)
 
 
-def _check_required_columns(frame: pd.DataFrame, file: str) -> None:
-    for name in REQUIRED[file]:
+def _check_required_columns(frame: pd.DataFrame, file: str, kind: str) -> None:
+    for name in REQUIRED[kind]:
         if name not in frame.columns:
             raise DataValidationError(file, 1, name, "required column is missing from the header")
 
@@ -155,57 +156,66 @@ def _check_coordinates(frame: pd.DataFrame, file: str) -> None:
         raise DataValidationError(file, _first_bad(half), "lat", "lat and lon must be given together")
 
 
-def _load_seekers(path: Path) -> pd.DataFrame:
-    frame = _read_csv(path)
-    _check_required_columns(frame, path.name)
-    seekers = _coerce(frame, path.name, SEEKER_COLUMNS)
-    _check_unique(seekers, path.name, "seeker_id")
-    _check_coordinates(seekers, path.name)
-    _check_range(seekers, path.name, "expected_salary_min", "expected_salary_max")
-    _check_non_negative(seekers, path.name, ["experience_years", "expected_salary_min"])
+def validate_seekers(frame: pd.DataFrame, file: str = "seekers.csv") -> pd.DataFrame:
+    """Typed, checked seeker rows from string cells (a CSV read, or records sent over gRPC)."""
+    _check_required_columns(frame, file, "seekers.csv")
+    seekers = _coerce(frame, file, SEEKER_COLUMNS)
+    _check_unique(seekers, file, "seeker_id")
+    _check_coordinates(seekers, file)
+    _check_range(seekers, file, "expected_salary_min", "expected_salary_max")
+    _check_non_negative(seekers, file, ["experience_years", "expected_salary_min"])
     return seekers
 
 
-def _load_jobs(path: Path) -> pd.DataFrame:
-    frame = _read_csv(path)
-    _check_required_columns(frame, path.name)
-    jobs = _coerce(frame, path.name, JOB_COLUMNS)
-    _check_unique(jobs, path.name, "job_id")
-    _check_coordinates(jobs, path.name)
-    _check_range(jobs, path.name, "salary_min", "salary_max")
-    _check_non_negative(jobs, path.name, ["experience_min_years", "salary_min", "headcount"])
+def validate_jobs(frame: pd.DataFrame, file: str = "jobs.csv") -> pd.DataFrame:
+    """Typed, checked job rows from string cells."""
+    _check_required_columns(frame, file, "jobs.csv")
+    jobs = _coerce(frame, file, JOB_COLUMNS)
+    _check_unique(jobs, file, "job_id")
+    _check_coordinates(jobs, file)
+    _check_range(jobs, file, "salary_min", "salary_max")
+    _check_non_negative(jobs, file, ["experience_min_years", "salary_min", "headcount"])
     bad_type = (~jobs["job_type"].isin(JOB_TYPES) & jobs["job_type"].ne("")).to_numpy()
     if bad_type.any():
         row = _first_bad(bad_type)
-        raise DataValidationError(path.name, row, "job_type",
+        raise DataValidationError(file, row, "job_type",
                                   f"expected one of {sorted(JOB_TYPES)}, got {jobs['job_type'].iloc[row - 2]!r}")
     expired_first = (jobs["expires_at"] < jobs["posted_at"]).to_numpy()
     if expired_first.any():
-        raise DataValidationError(path.name, _first_bad(expired_first), "expires_at", "is before posted_at")
+        raise DataValidationError(file, _first_bad(expired_first), "expires_at", "is before posted_at")
     return jobs
 
 
-def _load_events(path: Path, seekers: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame:
-    if not path.exists():
-        events = pd.DataFrame({name: pd.Series(dtype="object") for name in EVENT_COLUMNS})
-        events["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
-        events["value"] = pd.Series(dtype="float64")
-    else:
-        frame = _read_csv(path)
-        _check_required_columns(frame, path.name)
-        events = _coerce(frame, path.name, EVENT_COLUMNS)
-        bad = (~events["event"].isin(EVENT_GRADES)).to_numpy()
-        if bad.any():
-            row = _first_bad(bad)
-            raise DataValidationError(path.name, row, "event",
-                                      f"expected one of {sorted(EVENT_GRADES)}, got {events['event'].iloc[row - 2]!r}")
+def empty_events() -> pd.DataFrame:
+    events = pd.DataFrame({name: pd.Series(dtype="object") for name in EVENT_COLUMNS})
+    events["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+    events["value"] = pd.Series(dtype="float64")
+    events["grade"] = pd.Series(dtype="int8")
+    return events
+
+
+def validate_events(frame: pd.DataFrame, file: str = "events.csv") -> pd.DataFrame:
+    """Typed, checked event rows with their relevance `grade` (no catalogue positions yet: `index_events`)."""
+    _check_required_columns(frame, file, "events.csv")
+    events = _coerce(frame, file, EVENT_COLUMNS)
+    bad = (~events["event"].isin(EVENT_GRADES)).to_numpy()
+    if bad.any():
+        row = _first_bad(bad)
+        raise DataValidationError(file, row, "event",
+                                  f"expected one of {sorted(EVENT_GRADES)}, got {events['event'].iloc[row - 2]!r}")
     events["grade"] = events["event"].map(EVENT_GRADES).astype("int8")
+    return events
+
+
+def index_events(events: pd.DataFrame, seekers: pd.DataFrame, jobs: pd.DataFrame, file: str = "events.csv"
+                 ) -> pd.DataFrame:
+    """Add seeker_idx / job_idx (row positions, -1 when the id is not in the catalogue)."""
+    events = events.copy()
     events["seeker_idx"] = pd.Index(seekers["seeker_id"]).get_indexer(events["seeker_id"]).astype(np.int64)
     events["job_idx"] = pd.Index(jobs["job_id"]).get_indexer(events["job_id"]).astype(np.int64)
     unknown = int(((events["seeker_idx"] < 0) | (events["job_idx"] < 0)).sum())
     if unknown:
-        _log.info("%s: %d events name a seeker or job not in the catalogue; kept for history only",
-                  path.name, unknown)
+        _log.info("%s: %d events name a seeker or job not in the catalogue; kept for history only", file, unknown)
     return events
 
 
@@ -215,10 +225,11 @@ def load_folder(root: str | Path) -> Dataset:
     for name in ("seekers.csv", "jobs.csv"):
         if not (root / name).is_file():
             raise DataValidationError(name, None, None, f"file not found in {root}")
-    seekers = _load_seekers(root / "seekers.csv")
-    jobs = _load_jobs(root / "jobs.csv")
-    events = _load_events(root / "events.csv", seekers, jobs)
-    return Dataset(seekers=seekers, jobs=jobs, events=events, root=root)
+    seekers = validate_seekers(_read_csv(root / "seekers.csv"))
+    jobs = validate_jobs(_read_csv(root / "jobs.csv"))
+    path = root / "events.csv"
+    events = validate_events(_read_csv(path)) if path.exists() else empty_events()
+    return Dataset(seekers=seekers, jobs=jobs, events=index_events(events, seekers, jobs), root=root)
 
 
 def _format_times(frame: pd.DataFrame) -> pd.DataFrame:

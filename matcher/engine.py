@@ -1,12 +1,14 @@
 """The one scoring path: retrieve candidates, build pair features, rank with the model.
 
-`matcher batch`, `matcher evaluate` and (later) the gRPC service all call `MatchEngine.recommend`.
+`matcher batch`, `matcher evaluate`, training and the gRPC service all call `rank_candidates`; the service does so
+on a live catalogue (matcher.live) that it updates in place.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +21,10 @@ from matcher.data import Dataset
 from matcher.errors import ModelError
 from matcher.retrieval import (
     DEFAULT_WEIGHTS,
+    UNUSABLE,
     RetrievalWeights,
     Retriever,
+    is_usable_score,
     job_vectors,
     make_retriever,
     seeker_vectors,
@@ -28,15 +32,25 @@ from matcher.retrieval import (
 )
 from models.registry import ModelBundle
 
-__all__ = ["MatchEngine", "CandidateGenerator", "Recommendations", "open_job_mask"]
+__all__ = ["MatchEngine", "CandidateGenerator", "Recommendations", "open_job_mask", "rank_candidates", "rank_seekers",
+           "check_model"]
 
 _log = logging.getLogger(__name__)
 
 
-def open_job_mask(cat: Catalogue, start: pd.Timestamp, end: pd.Timestamp | None = None) -> np.ndarray:
+def open_job_mask(cat: Catalogue, start: pd.Timestamp, end: pd.Timestamp | None = None,
+                  job_idx: np.ndarray | None = None) -> np.ndarray:
     """Jobs open at some moment of [start, end] (end defaults to start): posted before end, expiring after start."""
     end = start if end is None else end
-    return (cat.job_posted_ns <= end.value) & (cat.job_expires_ns > start.value)
+    posted = cat.job_posted_ns if job_idx is None else cat.job_posted_ns[job_idx]
+    expires = cat.job_expires_ns if job_idx is None else cat.job_expires_ns[job_idx]
+    return (posted <= end.value) & (expires > start.value)
+
+
+def check_model(bundle: ModelBundle) -> None:
+    if list(bundle.feature_names) != list(FEATURE_NAMES):
+        raise ModelError(f"model {bundle.version} expects features {bundle.feature_names}, "
+                         f"this engine computes {list(FEATURE_NAMES)}: retrain the model")
 
 
 @dataclass
@@ -47,18 +61,58 @@ class Recommendations:
 
 
 class CandidateGenerator:
-    """Retrieval over the open jobs of one snapshot."""
+    """Retrieval over the open jobs of one snapshot. Index slots map to job rows through `open_idx`; live writes
+    (`put_jobs`, `drop_jobs`) overwrite or append slots, so a catalogue never has to be re-indexed to change."""
 
     def __init__(self, cat: Catalogue, snap: Snapshot, open_mask: np.ndarray, *, retriever: str = "exact",
                  weights: RetrievalWeights = DEFAULT_WEIGHTS) -> None:
-        self.cat, self.snap, self.weights = cat, snap, weights
+        self.weights = weights
         self.open_idx = np.flatnonzero(open_mask)
-        self.retriever: Retriever = make_retriever(retriever).fit(job_vectors(cat, snap, weights)[self.open_idx])
+        self.n_regions = len(cat.vocabs.regions)
+        pop = np.log1p(snap.job_popularity)
+        self.popularity_max = float(pop.max()) if len(pop) else 0.0
+        self._slot = {int(j): i for i, j in enumerate(self.open_idx)}
+        vectors = self._vectors(cat, snap, self.open_idx)
+        self.dim = vectors.shape[1]
+        self.retriever: Retriever = make_retriever(retriever).fit(vectors)
 
-    def candidates(self, seeker_idx: np.ndarray, n: int) -> np.ndarray:
-        """(m, min(n, n_open)) job indices, best retrieval score first."""
-        local, _ = self.retriever.search(seeker_vectors(self.cat, self.snap, seeker_idx, self.weights), n)
-        return self.open_idx[local]
+    def _vectors(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
+        return job_vectors(cat, snap, job_idx, n_regions=self.n_regions, popularity_max=self.popularity_max,
+                           weights=self.weights)
+
+    def query_vectors(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray) -> np.ndarray:
+        return seeker_vectors(cat, snap, seeker_idx, n_regions=self.n_regions, weights=self.weights)
+
+    def candidates(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, n: int,
+                   allowed: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
+        """(m, min(n, slots)) job rows, best retrieval score first; -1 where fewer jobs are usable / allowed.
+
+        `allowed[i]` is a bool mask over job rows (the catalogue's, not the index's) for query i, or None."""
+        slot_masks = None if allowed is None else [None if a is None else a[self.open_idx] for a in allowed]
+        local, scores = self.retriever.search(self.query_vectors(cat, snap, seeker_idx), n, slot_masks)
+        return np.where(is_usable_score(scores), self.open_idx[local], -1)
+
+    def put_jobs(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> None:
+        """Index (or re-index) these job rows as open."""
+        slots = np.array([self._slot.get(int(j), -1) for j in job_idx], dtype=np.int64)
+        new = slots < 0
+        slots[new] = len(self.open_idx) + np.arange(int(new.sum()))
+        self.open_idx = np.concatenate([self.open_idx, job_idx[new]])
+        self._slot.update({int(j): int(s) for j, s in zip(job_idx[new], slots[new], strict=True)})
+        self.retriever.set_items(slots, self._vectors(cat, snap, job_idx))
+
+    def drop_jobs(self, job_idx: np.ndarray) -> None:
+        """Stop returning these job rows (deleted or closed); unknown rows are ignored."""
+        slots = np.array([self._slot.pop(int(j), -1) for j in job_idx], dtype=np.int64)
+        slots = slots[slots >= 0]
+        if len(slots):
+            dead = np.zeros((len(slots), self.dim), dtype=np.float32)
+            dead[:, -1] = UNUSABLE
+            self.retriever.set_items(slots, dead)
+
+    @property
+    def n_usable(self) -> int:
+        return len(self._slot)
 
 
 class MatchEngine:
@@ -66,9 +120,7 @@ class MatchEngine:
 
     def __init__(self, bundle: ModelBundle, data: Dataset, *, as_of: pd.Timestamp | None = None,
                  n_candidates: int = 200, retriever: str = "exact") -> None:
-        if list(bundle.feature_names) != list(FEATURE_NAMES):
-            raise ModelError(f"model {bundle.version} expects features {bundle.feature_names}, "
-                             f"this engine computes {list(FEATURE_NAMES)}: retrain the model")
+        check_model(bundle)
         self.bundle = bundle
         self.data = data
         as_of = as_of if as_of is not None else (data.max_time or pd.Timestamp.now(tz="UTC"))
@@ -83,13 +135,9 @@ class MatchEngine:
                   time.perf_counter() - started, len(data.seekers), len(self.generator.open_idx),
                   len(data.jobs), bundle.version)
 
-    @classmethod
-    def score_pairs_with(cls, bundle: ModelBundle, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray,
-                         job_idx: np.ndarray) -> np.ndarray:
-        return bundle.ranker.predict(pair_features(cat, snap, seeker_idx, job_idx))
-
     def score_pairs(self, seeker_idx: np.ndarray, job_idx: np.ndarray) -> np.ndarray:
-        return self.score_pairs_with(self.bundle, self.catalogue, self.snapshot, seeker_idx, job_idx)
+        return np.asarray(self.bundle.ranker.predict(pair_features(self.catalogue, self.snapshot, seeker_idx,
+                                                                   job_idx)), dtype=np.float64)
 
     def recommend(self, seeker_idx: np.ndarray, k: int, *, batch: int = 4096,
                   timings: dict[str, float] | None = None) -> Recommendations:
@@ -107,29 +155,63 @@ def _tick(timings: dict[str, float] | None, stage: str, since: float) -> float:
 
 def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generator: CandidateGenerator,
                     seeker_idx: np.ndarray, k: int, n_candidates: int, *, batch: int = 4096,
+                    allowed: Sequence[np.ndarray | None] | None = None,
                     timings: dict[str, float] | None = None) -> Recommendations:
     """Top-k jobs per seeker: retrieve n_candidates, featurize the pairs, score with the model, keep the best k.
 
+    `allowed` (per seeker: a bool mask over job rows, or None) restricts what may be retrieved, for filters.
     `timings`, when given, accumulates seconds per stage (retrieval, features, trees, top_k) for benchmarks.
     """
     n_cand = max(n_candidates, k)
-    width = min(k, len(generator.open_idx))
     job_out = np.full((len(seeker_idx), k), -1, dtype=np.int64)
     score_out = np.full((len(seeker_idx), k), np.nan, dtype=np.float64)
     for start in range(0, len(seeker_idx), batch):
         block = seeker_idx[start:start + batch]
         clock = time.perf_counter()
-        cand = generator.candidates(block, n_cand)
+        cand = generator.candidates(cat, snap, block, n_cand,
+                                    None if allowed is None else allowed[start:start + batch])
         clock = _tick(timings, "retrieval", clock)
         m, n = cand.shape
         if n == 0:
             continue
-        features = pair_features(cat, snap, np.repeat(block, n), cand.ravel())
+        valid = cand >= 0
+        pairs_s, pairs_j = np.repeat(block, n)[valid.ravel()], cand[valid]
+        features = pair_features(cat, snap, pairs_s, pairs_j)
         clock = _tick(timings, "features", clock)
-        scores = bundle.ranker.predict(features).reshape(m, n)
+        scores = np.full((m, n), -np.inf)
+        scores[valid] = bundle.ranker.predict(features)
         clock = _tick(timings, "trees", clock)
+        width = min(k, n)
         top = top_k_rows(scores, width)
-        job_out[start:start + m, :width] = np.take_along_axis(cand, top, axis=1)
-        score_out[start:start + m, :width] = np.take_along_axis(scores, top, axis=1)
+        picked = np.take_along_axis(cand, top, axis=1)
+        picked_scores = np.take_along_axis(scores, top, axis=1)
+        found = picked >= 0
+        job_out[start:start + m, :width] = np.where(found, picked, -1)
+        score_out[start:start + m, :width] = np.where(found, picked_scores, np.nan)
         _tick(timings, "top_k", clock)
     return Recommendations(seeker_idx=seeker_idx, job_idx=job_out, scores=score_out)
+
+
+def rank_seekers(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, index: Retriever, queries: np.ndarray,
+                 job_idx: np.ndarray, k: int, n_candidates: int,
+                 allowed: Sequence[np.ndarray | None] | None = None) -> Recommendations:
+    """Top-k seekers per job (用人推荐): the same pair features and model as `rank_candidates`, retrieval reversed.
+
+    `index` holds one row per seeker (matcher.live); `queries[i]` is job_idx[i]'s vector against it. The returned
+    Recommendations has one row per job: `job_idx` holds *seeker* rows there."""
+    local, scores = index.search(queries, max(n_candidates, k), allowed)
+    valid = is_usable_score(scores)
+    m, n = local.shape
+    out = np.full((m, k), -1, dtype=np.int64)
+    out_scores = np.full((m, k), np.nan, dtype=np.float64)
+    if n == 0:
+        return Recommendations(seeker_idx=job_idx, job_idx=out, scores=out_scores)
+    model_scores = np.full((m, n), -np.inf)
+    features = pair_features(cat, snap, local[valid], np.repeat(job_idx, n)[valid.ravel()])
+    model_scores[valid] = bundle.ranker.predict(features)
+    width = min(k, n)
+    top = top_k_rows(model_scores, width)
+    picked = np.take_along_axis(np.where(valid, local, -1), top, axis=1)
+    out[:, :width] = picked
+    out_scores[:, :width] = np.where(picked >= 0, np.take_along_axis(model_scores, top, axis=1), np.nan)
+    return Recommendations(seeker_idx=job_idx, job_idx=out, scores=out_scores)

@@ -1,12 +1,18 @@
-"""One error root for the whole engine; the CLI and (later) the gRPC layer map these to exit/status codes."""
+"""One error root for the whole engine; the CLI maps these to exit codes, matcher.service.errors to gRPC codes."""
 
 from __future__ import annotations
 
-__all__ = ["MatcherError", "DataValidationError", "ModelError", "NotFoundError"]
+__all__ = ["MatcherError", "DataValidationError", "ModelError", "NotFoundError", "InvalidRequestError",
+           "LimitExceededError", "UnavailableError", "DeadlineExceededError"]
 
 
 class MatcherError(Exception):
     """Root of every error the engine raises on purpose."""
+
+    @property
+    def public_message(self) -> str:
+        """What may be shown to a remote caller: no values from the data, no paths, no internals."""
+        return str(self)
 
 
 class DataValidationError(MatcherError):
@@ -24,10 +30,39 @@ class DataValidationError(MatcherError):
             where += f", column '{column}'"
         super().__init__(f"{where}: {problem}")
 
+    @property
+    def public_message(self) -> str:
+        """`jobs[3].salary_min: expected a number` for records sent over gRPC (index 0-based, as in the request).
+
+        The problem text quotes the offending cell (", got '8千'"), which may be personal data: it is cut off."""
+        where = self.file + (f"[{self.row - 2}]" if self.row is not None else "")
+        where += f".{self.column}" if self.column is not None else ""
+        return f"{where}: {self.problem.split(', got ')[0]}"
+
 
 class ModelError(MatcherError):
     """A model directory is missing, incomplete or inconsistent with the data."""
 
+    @property
+    def public_message(self) -> str:
+        return "the model could not be loaded; the server log has the details"
+
 
 class NotFoundError(MatcherError):
     """An id that the caller named is not in the catalogue."""
+
+
+class InvalidRequestError(MatcherError):
+    """A request that is malformed regardless of the data (k out of range, both or neither of two fields...)."""
+
+
+class LimitExceededError(MatcherError):
+    """A request or the server's queue is over a configured bound."""
+
+
+class UnavailableError(MatcherError):
+    """The server is starting, stopping or otherwise cannot serve right now; retrying later may work."""
+
+
+class DeadlineExceededError(MatcherError):
+    """The caller's deadline passed before the work was reached; the work was dropped."""

@@ -84,7 +84,7 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
     job_text = (data.jobs["title"] + " " + data.jobs["text"]).to_numpy(dtype=object)
     recs["text_similarity"] = open_idx[text_similarity_top_k(
         bundle.encoder.sparse(seeker_text[queries]), bundle.encoder.sparse(job_text[open_idx]), _K)]
-    cand = generator.candidates(queries, max(n_candidates, _K))
+    cand = generator.candidates(cat, snap, queries, max(n_candidates, _K))
     rule = rule_scores(pair_features(cat, snap, np.repeat(queries, cand.shape[1]), cand.ravel()))
     recs["rule"] = np.take_along_axis(cand, top_k_rows(rule.reshape(cand.shape), _K), axis=1)
 
@@ -143,7 +143,7 @@ def retrieval_recall_vs_exhaustive(bundle: ModelBundle, cat: Any, snap: Any, gen
     scores = bundle.ranker.predict(pair_features(
         cat, snap, np.repeat(picked, len(open_idx)), np.tile(open_idx, len(picked)))).reshape(sample, -1)
     exact = open_idx[top_k_rows(scores, 10)]
-    cand = generator.candidates(picked, max(_RECALL_DEPTHS))
+    cand = generator.candidates(cat, snap, picked, max(_RECALL_DEPTHS))
     out = {}
     for depth in _RECALL_DEPTHS:
         hits = [np.isin(exact[i], cand[i, :depth]).mean() for i in range(sample)]

@@ -4,11 +4,15 @@ Retrieval scores are inner products. Besides the text vectors, the vectors carry
 (same region adds `geo`), a popularity column and a freshness column, so location, popularity and freshness priors
 cost nothing extra: they ride in the same matrix product. The priors matter most for seekers with no profile and no
 history, whose text vector is zero: without a freshness column they would only ever see old, popular jobs.
+
+A last "usable" column holds 0 for jobs that may be returned and `UNUSABLE` for slots whose job was deleted or
+closed by a live write: queries carry 1 there, so such slots sink below every real job inside the same product.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +22,14 @@ from features.history import Snapshot
 from features.text import normalize_rows
 
 __all__ = ["top_k_rows", "Retriever", "ExactRetriever", "make_retriever", "RetrievalWeights", "job_vectors",
-           "seeker_vectors", "RETRIEVERS", "DEFAULT_WEIGHTS"]
+           "seeker_vectors", "RETRIEVERS", "DEFAULT_WEIGHTS", "UNUSABLE", "is_usable_score"]
+
+UNUSABLE = np.float32(-1e4)  # far below any real score (text cosine + priors stay within a few units)
+
+
+def is_usable_score(scores: np.ndarray) -> np.ndarray:
+    """True where a retrieval score belongs to a usable item (not a tombstone, not filtered out)."""
+    return scores > UNUSABLE / 2
 
 
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -33,15 +44,28 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 class Retriever(ABC):
-    """Top-n items by inner product for a batch of query vectors."""
+    """Top-n items by inner product for a batch of query vectors; items can be replaced and appended."""
 
     @abstractmethod
     def fit(self, items: np.ndarray) -> Retriever:
         """Index `items` (n_items, dim) float32."""
 
     @abstractmethod
-    def search(self, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(indices, scores), both (n_queries, min(n, n_items)), best first. Indices refer to `fit`'s rows."""
+    def search(self, queries: np.ndarray, n: int, allowed: Sequence[np.ndarray | None] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, scores), both (n_queries, min(n, n_items)), best first. Indices refer to item rows.
+
+        `allowed[i]`, when given and not None, is a bool mask over items for query i; masked-out items score
+        -inf (they appear only when fewer than n items are allowed; `is_usable_score` tells them apart)."""
+
+    @abstractmethod
+    def set_items(self, rows: np.ndarray, items: np.ndarray) -> None:
+        """Overwrite item rows; rows equal to n_items, n_items + 1, ... append."""
+
+    @property
+    @abstractmethod
+    def n_items(self) -> int:
+        """Rows indexed so far."""
 
 
 class ExactRetriever(Retriever):
@@ -49,21 +73,57 @@ class ExactRetriever(Retriever):
 
     def __init__(self, block: int = 1024) -> None:
         self.block = block
+        self._buffer = np.zeros((0, 0), dtype=np.float32)
+        self._n = 0
+
+    @property
+    def n_items(self) -> int:
+        return self._n
+
+    @property
+    def items_(self) -> np.ndarray:
+        return self._buffer[:self._n]
 
     def fit(self, items: np.ndarray) -> ExactRetriever:
-        self.items_ = np.ascontiguousarray(items, dtype=np.float32)
+        self._buffer = np.ascontiguousarray(items, dtype=np.float32).copy()
+        self._n = len(self._buffer)
         return self
 
-    def search(self, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def set_items(self, rows: np.ndarray, items: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return
+        if rows.min() < 0 or rows.max() >= self._n + len(rows):
+            raise IndexError("rows must overwrite existing items or append right after them")
+        needed = int(rows.max()) + 1
+        if needed > len(self._buffer):
+            # Grow by half so that a stream of single appends costs amortised O(1) copies per row.
+            grown = np.zeros((max(needed, len(self._buffer) * 3 // 2 + 16), self._buffer.shape[1] or items.shape[1]),
+                             dtype=np.float32)
+            grown[:self._n] = self._buffer[:self._n]
+            self._buffer = grown
+        self._buffer[rows] = items
+        self._n = max(self._n, needed)
+
+    def search(self, queries: np.ndarray, n: int, allowed: Sequence[np.ndarray | None] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        n_items = self.items_.shape[0]
-        n = min(n, n_items)
+        items = self.items_
+        n = min(n, len(items))
         idx = np.empty((len(queries), n), dtype=np.int64)
         val = np.empty((len(queries), n), dtype=np.float32)
-        if n == 0:
+        if n == 0 or len(queries) == 0:
             return idx, val
         for start in range(0, len(queries), self.block):
-            scores = queries[start:start + self.block] @ self.items_.T
+            block = queries[start:start + self.block]
+            # BLAS takes a matrix-vector path for one query and rounds differently from the matrix-matrix path
+            # the nightly batch uses; a second (copied) row keeps one query on the same path, so the server and
+            # `matcher batch` rank identically.
+            scores = (np.vstack([block, block]) @ items.T)[:1] if len(block) == 1 else block @ items.T
+            if allowed is not None:
+                for row, mask in enumerate(allowed[start:start + self.block]):
+                    if mask is not None:
+                        scores[row, ~mask] = -np.inf
             top = top_k_rows(scores, n)
             idx[start:start + len(scores)] = top
             val[start:start + len(scores)] = np.take_along_axis(scores, top, axis=1)
@@ -94,7 +154,8 @@ class RetrievalWeights:
 
 def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
     out = np.zeros((len(codes), width), dtype=np.float32)
-    ok = codes >= 0
+    # Regions first seen after the index was built (live rows) get no geo bonus until the next rebuild.
+    ok = (codes >= 0) & (codes < width)
     out[np.flatnonzero(ok), codes[ok]] = 1.0
     return out
 
@@ -102,22 +163,27 @@ def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
 DEFAULT_WEIGHTS = RetrievalWeights()
 
 
-def job_vectors(cat: Catalogue, snap: Snapshot, weights: RetrievalWeights = DEFAULT_WEIGHTS) -> np.ndarray:
-    text = normalize_rows(cat.jobs.text_emb + cat.jobs.aux_emb)
-    pop = np.log1p(snap.job_popularity)
-    pop = (pop / pop.max() if pop.max() > 0 else pop)[:, None].astype(np.float32)
-    posted = cat.job_posted_ns
+def job_vectors(cat: Catalogue, snap: Snapshot, job_idx: np.ndarray, *, n_regions: int, popularity_max: float,
+                weights: RetrievalWeights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """Item vectors for `job_idx`: [text, region one-hot (n_regions), popularity, freshness, usable = 0]."""
+    text = normalize_rows(cat.jobs.text_emb[job_idx] + cat.jobs.aux_emb[job_idx])
+    known = job_idx < len(snap.job_popularity)  # live jobs added after the snapshot have no popularity yet
+    pop = np.zeros(len(job_idx), dtype=np.float32)
+    if popularity_max > 0:
+        pop[known] = np.log1p(snap.job_popularity[job_idx[known]]) / popularity_max
+    posted = cat.job_posted_ns[job_idx]
     days = np.maximum(snap.as_of.value - posted.astype(np.float64), 0.0) / 86_400e9
     fresh = np.where(posted != np.iinfo(np.int64).min, np.exp(-days / weights.freshness_days), 0.0)
-    return np.hstack([text, _one_hot(cat.jobs.region, len(cat.region_keys)), pop,
-                      fresh[:, None].astype(np.float32)])
+    return np.hstack([text, _one_hot(cat.jobs.region[job_idx], n_regions), pop[:, None],
+                      fresh[:, None].astype(np.float32), np.zeros((len(job_idx), 1), dtype=np.float32)])
 
 
-def seeker_vectors(cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray,
+def seeker_vectors(cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, *, n_regions: int,
                    weights: RetrievalWeights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """Query vectors matching `job_vectors`: [text, region one-hot * geo, popularity w, freshness w, 1]."""
     s = cat.seekers
     text = normalize_rows(s.text_emb[seeker_idx] + s.aux_emb[seeker_idx] + snap.hist_emb[seeker_idx])
     region = np.where(s.region[seeker_idx] >= 0, s.region[seeker_idx], snap.hist_region_mode[seeker_idx])
-    geo = _one_hot(region, len(cat.region_keys)) * weights.geo
-    priors = np.tile(np.array([weights.popularity, weights.freshness], dtype=np.float32), (len(seeker_idx), 1))
+    geo = _one_hot(region, n_regions) * weights.geo
+    priors = np.tile(np.array([weights.popularity, weights.freshness, 1.0], dtype=np.float32), (len(seeker_idx), 1))
     return np.hstack([text, geo, priors])

@@ -120,7 +120,7 @@ def labelled_queries(cat: Catalogue, data: Dataset, start: pd.Timestamp, end: pd
         return None
     snap = build_snapshot(cat, ev, history_until=start, as_of=end)
     generator = CandidateGenerator(cat, snap, open_job_mask(cat, start, end))
-    cand = generator.candidates(queries, n_candidates)
+    cand = generator.candidates(cat, snap, queries, n_candidates)
     # Positives that retrieval missed join the list, so without random negatives every job outside the retrieved
     # set would be a positive: the model would learn "looks unlike a retrieval candidate = relevant".
     rng = np.random.default_rng(seed + int(start.value // 10**9))

@@ -17,8 +17,10 @@ def test_wheel_installs_and_imports_outside_the_source_tree(tmp_path: Path) -> N
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--target", str(target), str(ROOT)], check=True)
     code = (
-        "import matcher, features, models, matcher.cli, matcher.adapters.us_job_views, models.metrics\n"
         "from importlib import resources\n"
+        "import matcher, features, models, matcher.cli, matcher.adapters.us_job_views, models.metrics\n"
+        "import matcher.service.server, matcher._gen.matcher_pb2_grpc\n"
+        "assert resources.files('matcher.service').joinpath('serve.example.toml').is_file()\n"
         "assert all(p.startswith(%r) for p in (matcher.__file__, features.__file__, models.__file__))\n"
         "assert resources.files('features.data').joinpath('cn_cities.csv').is_file()\n"
         "assert resources.files('matcher.demo_data').joinpath('events.csv').is_file()\n"

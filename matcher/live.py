@@ -1,0 +1,323 @@
+"""The catalogue the gRPC server serves: built like the batch engine's, then changed in place by live writes.
+
+Rows are never moved: an upsert of a known id overwrites its row (keeping the row's event history), a new id
+appends a row, a delete marks the row dead and drops it from the retrieval index. Arrays keep spare capacity so
+an append costs its own size, not the catalogue's. Reads go through `view()`, which hands out a Catalogue and a
+Snapshot of the current rows; with no writes they equal what `MatchEngine` builds for `matcher batch`, and both
+rank with `engine.rank_candidates`, so the server and the batch job give the same ranking.
+
+Not thread-safe by design: one engine thread (matcher.service.worker) owns it and applies reads and writes in
+order, which is what makes a write visible to the very next request without locks on the hot path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from features.catalogue import (
+    Catalogue,
+    SideArrays,
+    SkillSets,
+    Vocab,
+    build_catalogue,
+    job_arrays,
+    seeker_arrays,
+    split_list,
+)
+from features.history import PairCounts, Snapshot, build_snapshot
+from matcher.data import Dataset
+from matcher.engine import CandidateGenerator, check_model, open_job_mask
+from matcher.retrieval import UNUSABLE, Retriever, make_retriever
+from matcher.schema import EVENT_GRADES
+from models.registry import ModelBundle
+
+__all__ = ["LiveCatalogue", "APPLIED_GRADE"]
+
+_log = logging.getLogger(__name__)
+
+APPLIED_GRADE = EVENT_GRADES["applied"]  # applied, interviewed, hired: jobs `exclude_applied` leaves out
+_SIDE_COLUMNS = tuple(f.name for f in dataclasses.fields(SideArrays) if f.name != "skills")
+
+
+class _Columns:
+    """Arrays sharing one row count, with spare capacity so that appends do not copy the table each time."""
+
+    def __init__(self, **arrays: np.ndarray) -> None:
+        self._buf = {name: np.array(a, copy=True) for name, a in arrays.items()}
+        self.n = len(next(iter(self._buf.values())))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._buf[name][:self.n]
+
+    def put(self, rows: np.ndarray, **values: np.ndarray) -> None:
+        needed = int(rows.max(initial=-1)) + 1
+        for name, buf in self._buf.items():
+            if needed > len(buf):
+                grown = np.empty((max(needed, len(buf) * 3 // 2 + 16), *buf.shape[1:]), dtype=buf.dtype)
+                grown[:self.n] = buf[:self.n]
+                self._buf[name] = grown
+        missing = set(self._buf) - set(values)
+        if missing:
+            raise ValueError(f"put() needs every column; missing {sorted(missing)}")
+        for name, value in values.items():
+            self._buf[name][rows] = value
+        self.n = max(self.n, needed)
+
+
+class _SkillRows:
+    """CSR rows appended at the end; a row replaced by an upsert is simply no longer pointed at."""
+
+    def __init__(self, matrix: sp.csr_matrix) -> None:
+        matrix = sp.csr_matrix(matrix)
+        self.data = _Columns(indices=matrix.indices.astype(np.int32), data=matrix.data.astype(np.float32))
+        self.indptr = _Columns(indptr=matrix.indptr.astype(np.int32))
+
+    def append(self, matrix: sp.csr_matrix) -> np.ndarray:
+        """Store the rows of `matrix`; returns their row numbers."""
+        first_row, nnz = self.indptr.n - 1, self.data.n
+        self.data.put(nnz + np.arange(matrix.nnz), indices=matrix.indices.astype(np.int32),
+                      data=matrix.data.astype(np.float32))
+        self.indptr.put(first_row + 1 + np.arange(matrix.shape[0]), indptr=(matrix.indptr[1:] + nnz).astype(np.int32))
+        return first_row + np.arange(matrix.shape[0])
+
+    def matrix(self, width: int) -> sp.csr_matrix:
+        return sp.csr_matrix((self.data["data"], self.data["indices"], self.indptr["indptr"]),
+                             shape=(self.indptr.n - 1, width), copy=False)
+
+
+def _empty_counts() -> PairCounts:
+    return PairCounts(keys=np.empty(0, dtype=np.int64), counts=np.empty(0, dtype=np.float32), width=1)
+
+
+@dataclass
+class _Scratch:
+    """A catalogue and snapshot in which row 0 of one side is a profile that is not stored (inline requests)."""
+
+    cat: Catalogue
+    snap: Snapshot
+
+
+class LiveCatalogue:
+    """One model bound to a catalogue that changes while it serves."""
+
+    def __init__(self, bundle: ModelBundle, data: Dataset, *, as_of: pd.Timestamp, n_candidates: int = 200,
+                 retriever: str = "exact") -> None:
+        check_model(bundle)
+        started = time.perf_counter()
+        self.bundle, self.as_of, self.n_candidates = bundle, as_of, n_candidates
+        cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
+        snap = build_snapshot(cat, data.events, history_until=as_of, as_of=as_of)
+        self.vocabs = cat.vocabs
+        self.groups = Vocab()
+        self.job_types = Vocab()
+        self._base_snap = snap
+        n_s, n_j = len(data.seekers), len(data.jobs)
+        self._seekers = _Columns(**{c: getattr(cat.seekers, c) for c in _SIDE_COLUMNS},
+                                 desired_city=cat.desired_city, hist_emb=snap.hist_emb, n_hist=snap.n_hist,
+                                 hist_region_mode=snap.hist_region_mode, alive=np.ones(n_s, dtype=bool),
+                                 groups=self._group_bits(data.seekers["priority_groups"]),
+                                 skill_row=np.arange(n_s, dtype=np.int64))
+        self._jobs = _Columns(**{c: getattr(cat.jobs, c) for c in _SIDE_COLUMNS},
+                              employer=cat.employer, posted=cat.job_posted_ns, expires=cat.job_expires_ns,
+                              popularity=snap.job_popularity, alive=np.ones(n_j, dtype=bool),
+                              job_type=self.job_types.encode(data.jobs["job_type"].where(
+                                  data.jobs["job_type"].ne("")).to_numpy(dtype=object)),
+                              skill_row=np.arange(n_j, dtype=np.int64))
+        self._seeker_skills = _SkillRows(cat.seekers.skills.matrix)
+        self._job_skills = _SkillRows(cat.jobs.skills.matrix)
+        self.seeker_ids: list[str] = data.seekers["seeker_id"].tolist()
+        self.job_ids: list[str] = data.jobs["job_id"].tolist()
+        self.seeker_row = {sid: i for i, sid in enumerate(self.seeker_ids)}
+        self.job_row = {jid: i for i, jid in enumerate(self.job_ids)}
+        self.applied: dict[int, set[int]] = {}
+        self._note_applied(data.events["seeker_idx"].to_numpy(), data.events["job_idx"].to_numpy(),
+                           data.events["grade"].to_numpy())
+        self._view: tuple[Catalogue, Snapshot] | None = None
+        self.generator = CandidateGenerator(cat, snap, open_job_mask(cat, as_of), retriever=retriever)
+        seeker_items = self._seeker_items(cat, snap, np.arange(n_s, dtype=np.int64))
+        self._seeker_dim = seeker_items.shape[1]
+        self.seeker_index: Retriever = make_retriever(retriever).fit(seeker_items)
+        _log.info("live catalogue ready in %.1fs: %d seekers, %d open of %d jobs, model %s",
+                  time.perf_counter() - started, n_s, self.generator.n_usable, n_j, bundle.version)
+
+    # ---- reads -------------------------------------------------------------------------------------------------
+    def view(self) -> tuple[Catalogue, Snapshot]:
+        """Catalogue and Snapshot over the current rows (cached until the next write)."""
+        if self._view is None:
+            width = max(len(self.vocabs.skills), 1)
+            s, j = self._seekers, self._jobs
+            seekers = SideArrays(**{c: s[c] for c in _SIDE_COLUMNS},
+                                 skills=SkillSets(self._seeker_skills.matrix(width), s["skill_row"]))
+            jobs = SideArrays(**{c: j[c] for c in _SIDE_COLUMNS},
+                              skills=SkillSets(self._job_skills.matrix(width), j["skill_row"]))
+            cat = Catalogue(seekers=seekers, jobs=jobs, vocabs=self.vocabs, employer=j["employer"],
+                            desired_city=s["desired_city"], job_posted_ns=j["posted"], job_expires_ns=j["expires"])
+            snap = dataclasses.replace(self._base_snap, hist_emb=s["hist_emb"], n_hist=s["n_hist"],
+                                       hist_region_mode=s["hist_region_mode"], job_popularity=j["popularity"])
+            self._view = (cat, snap)
+        return self._view
+
+    @property
+    def n_seekers(self) -> int:
+        return len(self.seeker_row)
+
+    @property
+    def n_jobs(self) -> int:
+        return len(self.job_row)
+
+    def seeker_groups(self) -> np.ndarray:
+        return self._seekers["groups"]
+
+    def job_type_codes(self) -> np.ndarray:
+        return self._jobs["job_type"]
+
+    def group_bits(self, names: list[str]) -> int:
+        """Bit mask of the named priority groups (unknown names match nobody)."""
+        codes = self.groups.encode(np.asarray([n.strip().lower() for n in names], dtype=object), grow=False)
+        return int(np.bitwise_or.reduce(np.left_shift(1, codes[(codes >= 0) & (codes < 63)].astype(np.int64)),
+                                        initial=0))
+
+    def scratch_seeker(self, profile: pd.DataFrame) -> _Scratch:
+        """Catalogue and Snapshot whose seeker row 0 is `profile` (one validated row, no history)."""
+        cat, snap = self.view()
+        side, desired = seeker_arrays(profile, self.bundle.encoder, self.vocabs)
+        side.skills = SkillSets(_fit_width(side.skills.matrix, cat.jobs.skills.matrix.shape[1]))
+        scratch_cat = dataclasses.replace(cat, seekers=side, desired_city=desired)
+        scratch_snap = dataclasses.replace(
+            snap, hist_emb=np.zeros((1, snap.hist_emb.shape[1]), dtype=np.float32),
+            n_hist=np.zeros(1, dtype=np.float32), hist_region_mode=np.full(1, -1, dtype=np.int32),
+            hist_city=_empty_counts(), hist_region=_empty_counts(), hist_employer=_empty_counts(),
+            hist_job=_empty_counts())
+        return _Scratch(scratch_cat, scratch_snap)
+
+    def scratch_job(self, profile: pd.DataFrame) -> _Scratch:
+        """Catalogue and Snapshot whose job row 0 is `profile` (one validated row, never seen by anyone)."""
+        cat, snap = self.view()
+        side, employer, posted, expires = job_arrays(profile, self.bundle.encoder, self.vocabs)
+        side.skills = SkillSets(_fit_width(side.skills.matrix, cat.seekers.skills.matrix.shape[1]))
+        scratch_cat = dataclasses.replace(cat, jobs=side, employer=employer, job_posted_ns=posted,
+                                          job_expires_ns=expires)
+        scratch_snap = dataclasses.replace(snap, job_popularity=np.zeros(1, dtype=np.float32),
+                                           hist_job=_empty_counts())
+        return _Scratch(scratch_cat, scratch_snap)
+
+    def job_query_vectors(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
+        """Queries against `seeker_index` for these jobs (see `_seeker_items`)."""
+        vectors = self.generator._vectors(cat, snap, job_idx)
+        return np.hstack([vectors, np.ones((len(job_idx), 1), dtype=np.float32)])
+
+    # ---- writes ------------------------------------------------------------------------------------------------
+    def upsert_seekers(self, seekers: pd.DataFrame) -> None:
+        """Insert or replace validated seeker rows (matcher.data.validate_seekers)."""
+        side, desired = seeker_arrays(seekers, self.bundle.encoder, self.vocabs)
+        rows, new = self._rows_for(seekers["seeker_id"].tolist(), self.seeker_row, self.seeker_ids)
+        s = self._seekers
+        keep = ~new
+        dim = self._base_snap.hist_emb.shape[1]
+        hist_emb = np.zeros((len(rows), dim), dtype=np.float32)
+        n_hist = np.zeros(len(rows), dtype=np.float32)
+        mode = np.full(len(rows), -1, dtype=np.int32)
+        hist_emb[keep], n_hist[keep], mode[keep] = (s["hist_emb"][rows[keep]], s["n_hist"][rows[keep]],
+                                                    s["hist_region_mode"][rows[keep]])
+        s.put(rows, **{c: getattr(side, c) for c in _SIDE_COLUMNS}, desired_city=desired, hist_emb=hist_emb,
+              n_hist=n_hist, hist_region_mode=mode, alive=np.ones(len(rows), dtype=bool),
+              groups=self._group_bits(seekers["priority_groups"]),
+              skill_row=self._seeker_skills.append(side.skills.matrix))
+        self._view = None
+        cat, snap = self.view()
+        self.seeker_index.set_items(rows, self._seeker_items(cat, snap, rows))
+
+    def upsert_jobs(self, jobs: pd.DataFrame) -> None:
+        """Insert or replace validated job rows (matcher.data.validate_jobs)."""
+        side, employer, posted, expires = job_arrays(jobs, self.bundle.encoder, self.vocabs)
+        rows, new = self._rows_for(jobs["job_id"].tolist(), self.job_row, self.job_ids)
+        j = self._jobs
+        popularity = np.zeros(len(rows), dtype=np.float32)
+        popularity[~new] = j["popularity"][rows[~new]]
+        j.put(rows, **{c: getattr(side, c) for c in _SIDE_COLUMNS}, employer=employer, posted=posted,
+              expires=expires, popularity=popularity, alive=np.ones(len(rows), dtype=bool),
+              job_type=self.job_types.encode(jobs["job_type"].where(jobs["job_type"].ne("")).to_numpy(dtype=object)),
+              skill_row=self._job_skills.append(side.skills.matrix))
+        self._view = None
+        cat, snap = self.view()
+        is_open = open_job_mask(cat, self.as_of, job_idx=rows)
+        self.generator.put_jobs(cat, snap, rows[is_open])
+        self.generator.drop_jobs(rows[~is_open])
+
+    def delete_seekers(self, ids: list[str]) -> int:
+        """Remove seekers; returns how many of the ids were present."""
+        rows = np.array([r for r in (self.seeker_row.pop(i, -1) for i in ids) if r >= 0], dtype=np.int64)
+        if len(rows):
+            self._seekers["alive"][rows] = False
+            dead = np.zeros((len(rows), self._seeker_dim), dtype=np.float32)
+            dead[:, -1] = UNUSABLE
+            self.seeker_index.set_items(rows, dead)
+            self._view = None
+        return len(rows)
+
+    def delete_jobs(self, ids: list[str]) -> int:
+        rows = np.array([r for r in (self.job_row.pop(i, -1) for i in ids) if r >= 0], dtype=np.int64)
+        if len(rows):
+            self._jobs["alive"][rows] = False
+            self.generator.drop_jobs(rows)
+            self._view = None
+        return len(rows)
+
+    def record_events(self, events: pd.DataFrame) -> None:
+        """Note validated events; applications feed `exclude_applied` at once, history features at the next
+        rebuild (a restart or ReloadModel), as they do for the nightly batch."""
+        seeker = np.array([self.seeker_row.get(s, -1) for s in events["seeker_id"]], dtype=np.int64)
+        job = np.array([self.job_row.get(j, -1) for j in events["job_id"]], dtype=np.int64)
+        self._note_applied(seeker, job, events["grade"].to_numpy())
+
+    # ---- helpers -----------------------------------------------------------------------------------------------
+    def _note_applied(self, seeker: np.ndarray, job: np.ndarray, grade: np.ndarray) -> None:
+        keep = (seeker >= 0) & (job >= 0) & (grade >= APPLIED_GRADE)
+        for s, j in zip(seeker[keep].tolist(), job[keep].tolist(), strict=True):
+            self.applied.setdefault(s, set()).add(j)
+
+    def _group_bits(self, column: pd.Series) -> np.ndarray:
+        lists = split_list(column)
+        lengths = lists.map(len).to_numpy()
+        flat = np.asarray([g for items in lists for g in items], dtype=object)
+        codes = self.groups.encode(flat)
+        if len(self.groups) > 63:
+            raise ValueError("more than 63 distinct priority groups")
+        bits = np.zeros(len(lists), dtype=np.int64)
+        np.bitwise_or.at(bits, np.repeat(np.arange(len(lists)), lengths), np.left_shift(1, codes.astype(np.int64)))
+        return bits
+
+    def _seeker_items(self, cat: Catalogue, snap: Snapshot, rows: np.ndarray) -> np.ndarray:
+        """Seeker index rows: the seekers' retrieval queries plus a usable column (0 alive, UNUSABLE dead)."""
+        vectors = self.generator.query_vectors(cat, snap, rows)
+        return np.hstack([vectors, np.zeros((len(rows), 1), dtype=np.float32)])
+
+    @staticmethod
+    def _rows_for(ids: list[str], row_of: dict[str, int], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Row per id (existing rows are reused, new ids appended) and which of them are new."""
+        rows = np.empty(len(ids), dtype=np.int64)
+        new = np.zeros(len(ids), dtype=bool)
+        for i, key in enumerate(ids):
+            row = row_of.get(key)
+            if row is None:
+                row = row_of[key] = len(names)
+                names.append(key)
+                new[i] = True
+            rows[i] = row
+        return rows, new
+
+
+def _fit_width(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
+    """Drop skill columns the catalogue has never seen (they cannot match) so shapes agree."""
+    matrix = sp.csr_matrix(matrix)
+    if matrix.shape[1] > width:
+        matrix = sp.csr_matrix(matrix[:, :width])
+    matrix.resize(matrix.shape[0], width)
+    return matrix

@@ -1,0 +1,54 @@
+"""Short, checkable reasons for a match: shared skills, distance, salary against expectation, place.
+
+Computed for the final k pairs of a response only, with array operations over those pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from features.catalogue import Catalogue
+from features.geo import haversine_km
+
+__all__ = ["Reasons", "explain", "SALARY_UNKNOWN", "SALARY_BELOW", "SALARY_MEETS", "SALARY_ABOVE"]
+
+SALARY_UNKNOWN, SALARY_BELOW, SALARY_MEETS, SALARY_ABOVE = 0, 1, 2, 3  # = matcher.v1.SalaryFit
+
+
+@dataclass(frozen=True)
+class Reasons:
+    matched_skills: tuple[str, ...]
+    distance_km: float | None
+    salary_fit: int
+    same_city: bool
+    in_desired_city: bool
+
+
+def explain(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray) -> list[Reasons]:
+    """Reasons for the pairs (seeker_idx[i], job_idx[i])."""
+    s, j = cat.seekers, cat.jobs
+    shared = s.skills.rows(seeker_idx).multiply(j.skills.rows(job_idx)).tocsr()
+    shared.sort_indices()
+    names = np.asarray(cat.vocabs.skills.keys, dtype=object)
+    distance = haversine_km(s.lat[seeker_idx], s.lon[seeker_idx], j.lat[job_idx], j.lon[job_idx])
+    want_lo, want_hi = s.salary_min[seeker_idx], s.salary_max[seeker_idx]
+    want_hi = np.where(np.isnan(want_hi), want_lo, want_hi)
+    offer_lo, offer_hi = j.salary_min[job_idx], j.salary_max[job_idx]
+    offer_hi = np.where(np.isnan(offer_hi), offer_lo, offer_hi)
+    offer_lo = np.where(np.isnan(offer_lo), offer_hi, offer_lo)
+    known = ~np.isnan(want_lo) & ~np.isnan(offer_hi)
+    fit = np.select([~known, offer_hi < want_lo, offer_lo > want_hi], [SALARY_UNKNOWN, SALARY_BELOW, SALARY_ABOVE],
+                    default=SALARY_MEETS)
+    city = j.city[job_idx]
+    same_city = (s.city[seeker_idx] == city) & (city >= 0)
+    desired = ((cat.desired_city[seeker_idx] == city[:, None]).any(axis=1)) & (city >= 0)
+    out = []
+    for i in range(len(seeker_idx)):
+        row = shared.indices[shared.indptr[i]:shared.indptr[i + 1]]
+        out.append(Reasons(matched_skills=tuple(str(n) for n in names[row]),
+                           distance_km=None if np.isnan(distance[i]) else round(float(distance[i]), 2),
+                           salary_fit=int(fit[i]), same_city=bool(same_city[i]),
+                           in_desired_city=bool(desired[i])))
+    return out

@@ -1,0 +1,137 @@
+"""`matcher serve` and `matcher query`: the service's subcommands of the one `matcher` CLI."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import Any
+
+import grpc
+import pandas as pd
+
+from matcher.service.client import MatchClient
+from matcher.service.messages import Match
+from matcher.service.server import serve
+from matcher.service.settings import load_settings
+
+__all__ = ["add_service_commands"]
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, data=args.data, model=args.model, journal=args.journal, host=args.host,
+                             port=args.port, as_of=args.as_of)
+
+    def ready(port: int) -> None:
+        print(f"serving matcher.v1.MatchService on {settings.host}:{port}", flush=True)
+
+    serve(settings, ready=ready)
+    return 0
+
+
+def _print_matches(matches: list[Match], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([dataclasses.asdict(m) for m in matches], ensure_ascii=False, indent=1))
+        return
+    fit = {0: "?", 1: "below", 2: "meets", 3: "above"}
+    for rank, m in enumerate(matches, start=1):
+        r = m.reasons
+        bits = [f"skills: {', '.join(r.matched_skills)}" if r.matched_skills else "",
+                f"{r.distance_km:.1f} km" if r.distance_km is not None else "",
+                f"salary {fit[r.salary_fit]}" if r.salary_fit else "", "same city" if r.same_city else "",
+                "desired city" if r.in_desired_city else ""]
+        print(f"{rank:>3}  {m.id:<24} {m.score:9.4f}  {'; '.join(b for b in bits if b)}")
+
+
+def _records(path: str) -> list[dict[str, str]]:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return [{str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    with MatchClient(args.target, token=args.token, timeout=args.timeout, tls_ca=args.tls_ca) as client:
+        try:
+            result = _run_query(client, args)
+        except grpc.RpcError as exc:
+            print(f"matcher: error: {exc.code().name}: {exc.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+            return 2
+    if isinstance(result, list):
+        _print_matches(result, args.json)
+    elif result is not None:
+        body = dataclasses.asdict(result) if dataclasses.is_dataclass(result) and not isinstance(result, type) \
+            else result
+        print(json.dumps(body, ensure_ascii=False, indent=1, default=str))
+    return 0
+
+
+def _run_query(client: MatchClient, args: argparse.Namespace) -> Any:
+    what = args.what
+    if what == "jobs":
+        return client.recommend_jobs(args.seeker, k=args.k, cities=args.city, radius_km=args.radius_km,
+                                     job_types=args.job_type, salary_floor=args.salary_floor,
+                                     exclude_applied=args.exclude_applied)
+    if what == "seekers":
+        return client.recommend_seekers(args.job, k=args.k, cities=args.city, radius_km=args.radius_km,
+                                        priority_groups=args.group)
+    if what == "score":
+        pairs = [p.split(":", 1) for p in args.pair]
+        return {"scores": client.score_pairs([p[0] for p in pairs], [p[-1] for p in pairs])}
+    if what == "info":
+        return client.model_info()
+    if what == "health":
+        return {"status": client.health()}
+    if what == "reload":
+        return client.reload_model(args.version or "")
+    if what in ("upsert-jobs", "upsert-seekers", "events"):
+        call = {"upsert-jobs": client.upsert_jobs, "upsert-seekers": client.upsert_seekers,
+                "events": client.record_events}[what]
+        return call(_records(args.csv))
+    if what == "delete-jobs":
+        return client.delete_jobs(args.ids)
+    return client.delete_seekers(args.ids)
+
+
+def add_service_commands(sub: Any, positive_int: Any) -> None:
+    p = sub.add_parser("serve", help="run the gRPC matching service on a data folder and a model")
+    p.add_argument("--data", help="FORMAT.md folder the catalogue starts from")
+    p.add_argument("--model", help="model directory (serves its CURRENT version)")
+    p.add_argument("--journal", help="SQLite file for live writes (default: matcher-journal.sqlite)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int, help="TCP port (0: any free port; the chosen one is printed)")
+    p.add_argument("--as-of", help='serving clock: "data" (as batch, default), "now" or an ISO time')
+    p.add_argument("--config", help="TOML settings file (see matcher/service/serve.example.toml)")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("query", help="call a running service by hand")
+    p.add_argument("--target", default="127.0.0.1:50051", help="HOST:PORT of the service")
+    p.add_argument("--token", help="bearer token, if the service requires one")
+    p.add_argument("--tls-ca", help="CA certificate (PEM) to verify a TLS service")
+    p.add_argument("--timeout", type=float, default=10.0, help="deadline per call, seconds")
+    p.add_argument("--json", action="store_true", help="print matches as JSON")
+    q = p.add_subparsers(dest="what", required=True)
+    jobs = q.add_parser("jobs", help="RecommendJobs for a registered seeker")
+    jobs.add_argument("--seeker", required=True)
+    jobs.add_argument("--job-type", action="append", default=[], help="full_time, part_time, gig, ...")
+    jobs.add_argument("--salary-floor", type=float)
+    jobs.add_argument("--exclude-applied", action="store_true")
+    seekers = q.add_parser("seekers", help="RecommendSeekers for a job")
+    seekers.add_argument("--job", required=True)
+    seekers.add_argument("--group", action="append", default=[], help="priority group, e.g. graduate")
+    for sp in (jobs, seekers):
+        sp.add_argument("--k", type=positive_int, default=10)
+        sp.add_argument("--city", action="append", default=[], help="admin code or place name (repeatable)")
+        sp.add_argument("--radius-km", type=float)
+    score = q.add_parser("score", help="ScorePairs")
+    score.add_argument("--pair", action="append", required=True, help="SEEKER_ID:JOB_ID (repeatable)")
+    q.add_parser("info", help="GetModelInfo")
+    q.add_parser("health", help="grpc.health.v1 status")
+    reload = q.add_parser("reload", help="ReloadModel")
+    reload.add_argument("--version", help="version under the model directory (default: its CURRENT)")
+    for name in ("upsert-jobs", "upsert-seekers", "events"):
+        up = q.add_parser(name, help=f"send the rows of a FORMAT.md CSV ({name})")
+        up.add_argument("--csv", required=True)
+    for name in ("delete-jobs", "delete-seekers"):
+        d = q.add_parser(name)
+        d.add_argument("ids", nargs="+")
+    p.set_defaults(func=_cmd_query)

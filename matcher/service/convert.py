@@ -1,0 +1,227 @@
+"""Protobuf messages ↔ engine objects. The only module that imports the generated `*_pb2` code.
+
+Profiles become FORMAT.md records (column → cell text) so that a row sent over gRPC is validated, stored and
+replayed exactly like a row read from a CSV folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from google.protobuf.message import Message
+
+from matcher._gen import matcher_pb2 as pb
+from matcher.errors import InvalidRequestError
+from matcher.reasons import Reasons
+from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
+from matcher.service.messages import (
+    JobFilter,
+    JobQuery,
+    Match,
+    Record,
+    SeekerFilter,
+    SeekerQuery,
+    ServingInfo,
+    WriteResult,
+)
+
+__all__ = ["pb", "seeker_records", "job_records", "event_records", "seeker_message", "job_message",
+           "event_message", "job_query", "seeker_query", "recommend_jobs_response", "recommend_seekers_response",
+           "score_pairs_response", "write_response", "model_info", "serving_info", "reasons_message",
+           "reasons_from_message"]
+
+_OPTIONAL_NUMBERS = {"lat", "lon", "experience_years", "expected_salary_min", "expected_salary_max",
+                     "experience_min_years", "salary_min", "salary_max", "headcount", "value"}
+
+
+def _cell(msg: Message, name: str, kind: str, where: str) -> str:
+    value = getattr(msg, name)
+    if kind == "list":
+        items = list(value)
+        for i, item in enumerate(items):
+            if "|" in item:
+                raise InvalidRequestError(f"{where}.{name}[{i}]: items must not contain '|'")
+        return "|".join(items)
+    if name in _OPTIONAL_NUMBERS:
+        return repr(value) if msg.HasField(name) else ""
+    return str(value)
+
+
+def _records(msgs: Sequence[Message], columns: Mapping[str, str], field: str, with_extra: bool) -> list[Record]:
+    out = []
+    for i, msg in enumerate(msgs):
+        where = f"{field}[{i}]"
+        record = {name: _cell(msg, name, kind, where) for name, kind in columns.items()}
+        if with_extra:
+            for key, value in msg.extra.items():  # type: ignore[attr-defined]
+                if key in columns or not key.isidentifier():
+                    raise InvalidRequestError(f"{where}.extra: key {key!r} must be a new column name")
+                record[key] = value
+        out.append(record)
+    return out
+
+
+def seeker_records(msgs: Sequence[pb.Seeker], field: str = "seekers") -> list[Record]:
+    return _records(msgs, SEEKER_COLUMNS, field, with_extra=True)
+
+
+def job_records(msgs: Sequence[pb.Job], field: str = "jobs") -> list[Record]:
+    return _records(msgs, JOB_COLUMNS, field, with_extra=True)
+
+
+def event_records(msgs: Sequence[pb.Event], received_at: str) -> list[Record]:
+    records = _records(msgs, EVENT_COLUMNS, "events", with_extra=False)
+    for record in records:
+        record["timestamp"] = record["timestamp"] or received_at
+    return records
+
+
+def _message(cls: Any, record: Record, columns: Mapping[str, str], with_extra: bool) -> Any:
+    kwargs: dict[str, Any] = {}
+    for name, kind in columns.items():
+        cell = record.get(name, "")
+        if kind == "list":
+            kwargs[name] = [c for c in cell.split("|") if c] if cell else []
+        elif name in _OPTIONAL_NUMBERS:
+            if cell != "":
+                kwargs[name] = int(float(cell)) if name == "headcount" else float(cell)
+        else:
+            kwargs[name] = cell
+    if with_extra:
+        kwargs["extra"] = {k: v for k, v in record.items() if k not in columns}
+    return cls(**kwargs)
+
+
+def seeker_message(record: Record) -> pb.Seeker:
+    return _message(pb.Seeker, record, SEEKER_COLUMNS, with_extra=True)
+
+
+def job_message(record: Record) -> pb.Job:
+    return _message(pb.Job, record, JOB_COLUMNS, with_extra=True)
+
+
+def event_message(record: Record) -> pb.Event:
+    return _message(pb.Event, record, EVENT_COLUMNS, with_extra=False)
+
+
+def _optional(msg: Message, name: str) -> float | None:
+    return float(getattr(msg, name)) if msg.HasField(name) else None
+
+
+def job_query(req: pb.RecommendJobsRequest) -> JobQuery:
+    which = req.WhichOneof("seeker")
+    f = req.filter
+    flt = JobFilter(cities=tuple(f.cities), radius_km=_optional(f, "radius_km"), job_types=tuple(f.job_types),
+                    salary_floor=_optional(f, "salary_floor"), exclude_applied=f.exclude_applied)
+    if which == "seeker_id":
+        return JobQuery(k=req.k, seeker_id=req.seeker_id, filter=flt)
+    if which == "profile":
+        return JobQuery(k=req.k, profile=seeker_records([req.profile], "profile")[0], filter=flt)
+    raise InvalidRequestError("seeker: give seeker_id or profile")
+
+
+def seeker_query(req: pb.RecommendSeekersRequest) -> SeekerQuery:
+    which = req.WhichOneof("job")
+    f = req.filter
+    flt = SeekerFilter(cities=tuple(f.cities), radius_km=_optional(f, "radius_km"),
+                       priority_groups=tuple(f.priority_groups))
+    if which == "job_id":
+        return SeekerQuery(k=req.k, job_id=req.job_id, filter=flt)
+    if which == "profile":
+        return SeekerQuery(k=req.k, profile=job_records([req.profile], "profile")[0], filter=flt)
+    raise InvalidRequestError("job: give job_id or profile")
+
+
+def reasons_message(r: Reasons) -> pb.Reasons:
+    msg = pb.Reasons(matched_skills=list(r.matched_skills), salary_fit=r.salary_fit, same_city=r.same_city,  # type: ignore[arg-type]
+                     in_desired_city=r.in_desired_city)
+    if r.distance_km is not None:
+        msg.distance_km = r.distance_km
+    return msg
+
+
+def reasons_from_message(msg: pb.Reasons) -> Reasons:
+    return Reasons(matched_skills=tuple(msg.matched_skills), distance_km=_optional(msg, "distance_km"),
+                   salary_fit=int(msg.salary_fit), same_city=msg.same_city, in_desired_city=msg.in_desired_city)
+
+
+def recommend_jobs_response(matches: Iterable[Match], version: str, request_id: str) -> pb.RecommendJobsResponse:
+    return pb.RecommendJobsResponse(
+        matches=[pb.JobMatch(rank=i, job_id=m.id, score=m.score, reasons=reasons_message(m.reasons))
+                 for i, m in enumerate(matches, start=1)],
+        model_version=version, request_id=request_id)
+
+
+def recommend_seekers_response(matches: Iterable[Match], version: str, request_id: str
+                               ) -> pb.RecommendSeekersResponse:
+    return pb.RecommendSeekersResponse(
+        matches=[pb.SeekerMatch(rank=i, seeker_id=m.id, score=m.score, reasons=reasons_message(m.reasons))
+                 for i, m in enumerate(matches, start=1)],
+        model_version=version, request_id=request_id)
+
+
+def score_pairs_response(scores: Sequence[float], version: str, request_id: str) -> pb.ScorePairsResponse:
+    return pb.ScorePairsResponse(scores=list(scores), model_version=version, request_id=request_id)
+
+
+def write_response(result: WriteResult, request_id: str) -> pb.WriteResponse:
+    return pb.WriteResponse(written=result.written, not_found=result.not_found, sequence=result.sequence,
+                            request_id=request_id)
+
+
+def model_info(info: ServingInfo, request_id: str) -> pb.ModelInfo:
+    return pb.ModelInfo(version=info.version, feature_names=list(info.feature_names), created_at=info.created_at,
+                        data_fingerprint=info.data_fingerprint, n_trees=info.n_trees, loaded_at=info.loaded_at,
+                        as_of=info.as_of, n_seekers=info.n_seekers, n_jobs=info.n_jobs,
+                        n_open_jobs=info.n_open_jobs, journal_sequence=info.journal_sequence,
+                        request_id=request_id)
+
+
+def serving_info(msg: pb.ModelInfo) -> ServingInfo:
+    return ServingInfo(version=msg.version, feature_names=tuple(msg.feature_names), created_at=msg.created_at,
+                       data_fingerprint=msg.data_fingerprint, n_trees=msg.n_trees, loaded_at=msg.loaded_at,
+                       as_of=msg.as_of, n_seekers=msg.n_seekers, n_jobs=msg.n_jobs, n_open_jobs=msg.n_open_jobs,
+                       journal_sequence=msg.journal_sequence)
+
+
+def recommend_jobs_request(k: int, seeker_id: str | None = None, profile: Record | None = None,
+                           flt: JobFilter | None = None) -> pb.RecommendJobsRequest:
+    flt = flt or JobFilter()
+    req = pb.RecommendJobsRequest(k=k, filter=pb.JobFilter(cities=list(flt.cities), job_types=list(flt.job_types),
+                                                         exclude_applied=flt.exclude_applied))
+    if flt.radius_km is not None:
+        req.filter.radius_km = flt.radius_km
+    if flt.salary_floor is not None:
+        req.filter.salary_floor = flt.salary_floor
+    if profile is not None:
+        req.profile.CopyFrom(seeker_message(profile))
+    elif seeker_id is not None:
+        req.seeker_id = seeker_id
+    return req
+
+
+def recommend_seekers_request(k: int, job_id: str | None = None, profile: Record | None = None,
+                              flt: SeekerFilter | None = None) -> pb.RecommendSeekersRequest:
+    flt = flt or SeekerFilter()
+    req = pb.RecommendSeekersRequest(k=k, filter=pb.SeekerFilter(cities=list(flt.cities),
+                                                                 priority_groups=list(flt.priority_groups)))
+    if flt.radius_km is not None:
+        req.filter.radius_km = flt.radius_km
+    if profile is not None:
+        req.profile.CopyFrom(job_message(profile))
+    elif job_id is not None:
+        req.job_id = job_id
+    return req
+
+
+def matches(response: pb.RecommendJobsResponse | pb.RecommendSeekersResponse) -> list[Match]:
+    out = []
+    for m in response.matches:
+        ident = m.job_id if isinstance(m, pb.JobMatch) else m.seeker_id
+        out.append(Match(id=ident, score=m.score, reasons=reasons_from_message(m.reasons)))
+    return out
+
+
+def write_result(msg: pb.WriteResponse) -> WriteResult:
+    return WriteResult(written=msg.written, not_found=msg.not_found, sequence=msg.sequence)

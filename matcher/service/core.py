@@ -1,0 +1,262 @@
+"""The service without gRPC: restore the catalogue (data folder + journal), answer calls, apply writes durably,
+swap models. matcher.service.servicer is a thin protobuf layer over this; tests and the CLI can use it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from matcher.data import (
+    Dataset,
+    index_events,
+    load_folder,
+    parse_time,
+    validate_events,
+    validate_jobs,
+    validate_seekers,
+)
+from matcher.errors import (
+    DeadlineExceededError,
+    InvalidRequestError,
+    LimitExceededError,
+    MatcherError,
+    ModelError,
+    NotFoundError,
+)
+from matcher.live import LiveCatalogue
+from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
+from matcher.service import queries
+from matcher.service.messages import JobQuery, Match, Record, SeekerQuery, ServingInfo, WriteResult
+from matcher.service.settings import ServerSettings
+from matcher.service.worker import EngineWorker
+from matcher.store import Replay, Store
+from models.registry import load_model
+
+__all__ = ["MatchCore", "restore"]
+
+_log = logging.getLogger(__name__)
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _frame(records: Sequence[Record], columns: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(records), dtype=object)
+    for name in columns:
+        if name not in frame:
+            frame[name] = ""
+    return frame.fillna("")
+
+
+def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: str, columns: dict[str, Any],
+             validate: Callable[[pd.DataFrame, str], pd.DataFrame], what: str) -> pd.DataFrame:
+    if not changes:
+        return base
+    kept = base[~base[id_column].isin(list(changes))]
+    upserted = [r for r in changes.values() if r is not None]
+    if not upserted:
+        return kept.reset_index(drop=True)
+    return pd.concat([kept, validate(_frame(upserted, columns), what)], ignore_index=True)
+
+
+def restore(root: str | Path, replay: Replay) -> Dataset:
+    """The data folder with the journal applied: what the catalogue held when the server last acknowledged."""
+    base = load_folder(root)
+    seekers = _overlay(base.seekers, replay.seekers, "seeker_id", SEEKER_COLUMNS, validate_seekers,
+                       "journal seekers")
+    jobs = _overlay(base.jobs, replay.jobs, "job_id", JOB_COLUMNS, validate_jobs, "journal jobs")
+    events = base.events.drop(columns=["seeker_idx", "job_idx"])
+    if replay.events:
+        events = pd.concat([events, validate_events(_frame(replay.events, EVENT_COLUMNS), "journal events")],
+                           ignore_index=True)
+    return Dataset(seekers=seekers, jobs=jobs, events=index_events(events, seekers, jobs), root=Path(root))
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class MatchCore:
+    """Owns the journal, the engine thread and the model being served."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        if not settings.data or not settings.model:
+            raise MatcherError("settings data and model are required")
+        self.settings = settings
+        self.store = Store(settings.journal)
+        self._write_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        live = self._build(None)
+        self.loaded_at = _utc_now()
+        self.worker = EngineWorker(live, max_queue=settings.max_queue, max_batch=settings.max_batch)
+
+    # ---- model and catalogue -----------------------------------------------------------------------------------
+    def _build(self, version: str | None) -> LiveCatalogue:
+        root = Path(self.settings.model)
+        if version:
+            if not _VERSION.match(version):
+                raise InvalidRequestError("version: not a version name")
+            path = root / "versions" / version
+            if not path.is_dir():
+                raise NotFoundError("version: no such model version")
+        else:
+            path = root
+        bundle = load_model(path)
+        data = restore(self.settings.data, self.store.replay())
+        live = LiveCatalogue(bundle, data, as_of=self._as_of(data), n_candidates=self.settings.n_candidates)
+        self._warm_up(live)
+        return live
+
+    def _as_of(self, data: Dataset) -> pd.Timestamp:
+        clock = self.settings.as_of
+        if clock == "data":
+            return data.max_time or pd.Timestamp.now(tz="UTC")
+        if clock == "now":
+            return pd.Timestamp.now(tz="UTC")
+        return parse_time(clock, "setting as_of")
+
+    @staticmethod
+    def _warm_up(live: LiveCatalogue) -> None:
+        """Rank once end to end before serving: loads lazily built state and proves the model runs."""
+        if not live.seeker_ids:
+            return
+        started = time.perf_counter()
+        result = queries.recommend_jobs(live, [JobQuery(k=1, seeker_id=live.seeker_ids[0])])[0]
+        if isinstance(result, MatcherError) and not isinstance(result, ModelError):
+            _log.info("warm-up query: %s", result)
+        elif isinstance(result, Exception):
+            raise result
+        _log.info("warm-up done in %.2fs", time.perf_counter() - started)
+
+    def reload(self, version: str) -> ServingInfo:
+        """Build the new model's catalogue while the old one serves, then swap; on any failure keep the old."""
+        with self._reload_lock, self._write_lock:  # writes wait, so the new catalogue misses none of them
+            try:
+                live = self._build(version or None)
+            except MatcherError:
+                raise
+            except Exception as exc:  # a model that loads but cannot rank is refused like one that cannot load
+                raise ModelError(f"model {version or 'CURRENT'} failed its warm-up: {exc!r}") from exc
+            self.worker.write(lambda _old: self.worker.swap(live)).result()
+            self.loaded_at = _utc_now()
+        _log.info("now serving model %s", live.bundle.version)
+        return self.info()
+
+    def info(self) -> ServingInfo:
+        live = self.worker.live
+        meta = live.bundle.meta
+        return ServingInfo(
+            version=live.bundle.version, feature_names=tuple(live.bundle.feature_names),
+            created_at=str(meta.get("created_at", "")), data_fingerprint=str(meta.get("data_fingerprint", "")),
+            n_trees=int(live.bundle.ranker.booster_.num_trees()), loaded_at=self.loaded_at,
+            as_of=live.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"), n_seekers=live.n_seekers, n_jobs=live.n_jobs,
+            n_open_jobs=live.generator.n_usable, journal_sequence=self.store.sequence)
+
+    # ---- reads ---------------------------------------------------------------------------------------------------
+    def _check_k(self, k: int) -> None:
+        if not 1 <= k <= self.settings.max_k:
+            raise InvalidRequestError(f"k: must be between 1 and {self.settings.max_k}")
+
+    @staticmethod
+    def _wait(future: Future[Any], deadline: float) -> Any:
+        try:
+            return future.result(timeout=max(deadline - time.monotonic(), 0.0))
+        except FutureTimeout:
+            future.cancel()  # if the engine has not started it, it is dropped unrun
+            raise DeadlineExceededError("deadline exceeded") from None
+
+    def recommend_jobs(self, query: JobQuery, deadline: float) -> list[Match]:
+        self._check_k(query.k)
+        result: list[Match] = self._wait(self.worker.read(queries.recommend_jobs, query, deadline), deadline)
+        return result
+
+    def recommend_seekers(self, query: SeekerQuery, deadline: float) -> list[Match]:
+        self._check_k(query.k)
+        result: list[Match] = self._wait(self.worker.read(queries.recommend_seekers, query, deadline), deadline)
+        return result
+
+    def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str], deadline: float) -> list[float]:
+        if len(seeker_ids) > self.settings.max_pairs_per_call:
+            raise LimitExceededError(f"seeker_ids: at most {self.settings.max_pairs_per_call} pairs per call")
+
+        def run(live: LiveCatalogue, calls: Sequence[tuple[Sequence[str], Sequence[str]]]) -> list[Any]:
+            out: list[Any] = []
+            for s, j in calls:
+                try:
+                    out.append(queries.score_pairs(live, s, j))
+                except MatcherError as exc:
+                    out.append(exc)
+            return out
+
+        result: list[float] = self._wait(self.worker.read(run, (seeker_ids, job_ids), deadline), deadline)
+        return result
+
+    # ---- writes --------------------------------------------------------------------------------------------------
+    def check_items(self, n: int, field: str) -> None:
+        if n > self.settings.max_items_per_call:
+            raise LimitExceededError(f"{field}: at most {self.settings.max_items_per_call} items per call")
+
+    def _write(self, journal: Callable[[], int], apply: Callable[[LiveCatalogue], Any], deadline: float
+               ) -> tuple[int, Any]:
+        with self._write_lock:  # journal order = apply order, so a restart rebuilds exactly this state
+            sequence = journal()
+            future = self.worker.write(apply)
+        return sequence, self._wait(future, deadline)
+
+    def upsert_seekers(self, records: Sequence[Record], deadline: float) -> WriteResult:
+        self.check_items(len(records), "seekers")
+        if not records:
+            return WriteResult(0, 0, self.store.sequence)
+        frame = validate_seekers(_frame(records, SEEKER_COLUMNS), "seekers")
+        seq, _ = self._write(lambda: self.store.upsert("seekers", list(records)),
+                             lambda live: live.upsert_seekers(frame), deadline)
+        return WriteResult(len(records), 0, seq)
+
+    def upsert_jobs(self, records: Sequence[Record], deadline: float) -> WriteResult:
+        self.check_items(len(records), "jobs")
+        if not records:
+            return WriteResult(0, 0, self.store.sequence)
+        frame = validate_jobs(_frame(records, JOB_COLUMNS), "jobs")
+        seq, _ = self._write(lambda: self.store.upsert("jobs", list(records)),
+                             lambda live: live.upsert_jobs(frame), deadline)
+        return WriteResult(len(records), 0, seq)
+
+    def _delete(self, kind: str, ids: Sequence[str], deadline: float) -> WriteResult:
+        self.check_items(len(ids), "ids")
+        unique = list(dict.fromkeys(ids))
+        if any(not i for i in unique):
+            raise InvalidRequestError("ids: ids must not be empty")
+        if not unique:
+            return WriteResult(0, 0, self.store.sequence)
+        seq, found = self._write(
+            lambda: self.store.delete(kind, unique),  # type: ignore[arg-type]
+            lambda live: live.delete_seekers(unique) if kind == "seekers" else live.delete_jobs(unique), deadline)
+        return WriteResult(int(found), len(unique) - int(found), seq)
+
+    def delete_seekers(self, ids: Sequence[str], deadline: float) -> WriteResult:
+        return self._delete("seekers", ids, deadline)
+
+    def delete_jobs(self, ids: Sequence[str], deadline: float) -> WriteResult:
+        return self._delete("jobs", ids, deadline)
+
+    def record_events(self, records: Sequence[Record], deadline: float) -> WriteResult:
+        self.check_items(len(records), "events")
+        if not records:
+            return WriteResult(0, 0, self.store.sequence)
+        frame = validate_events(_frame(records, EVENT_COLUMNS), "events")
+        seq, _ = self._write(lambda: self.store.append_events(list(records)),
+                             lambda live: live.record_events(frame), deadline)
+        return WriteResult(len(records), 0, seq)
+
+    def close(self, timeout: float | None = None) -> None:
+        self.worker.stop(timeout)
+        self.store.close()

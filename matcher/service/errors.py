@@ -1,0 +1,84 @@
+"""The one place that turns engine errors into gRPC status codes.
+
+Callers see the error's public message (field and row, never cell values, paths or stack traces) and a request id
+that the server log carries with the full story. Anything unexpected becomes INTERNAL with the request id only.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from matcher.errors import (
+    DataValidationError,
+    DeadlineExceededError,
+    InvalidRequestError,
+    LimitExceededError,
+    MatcherError,
+    ModelError,
+    NotFoundError,
+    UnavailableError,
+)
+
+__all__ = ["status_for", "rpc_method", "new_request_id"]
+
+_log = logging.getLogger("matcher.service")
+
+_CODES: tuple[tuple[type[MatcherError], grpc.StatusCode], ...] = (
+    (DataValidationError, grpc.StatusCode.INVALID_ARGUMENT),
+    (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFoundError, grpc.StatusCode.NOT_FOUND),
+    (LimitExceededError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (UnavailableError, grpc.StatusCode.UNAVAILABLE),
+    (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (ModelError, grpc.StatusCode.FAILED_PRECONDITION),
+)
+
+T = TypeVar("T")
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str | None]:
+    """(code, public message) for an error; message None = say nothing but the request id."""
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code, exc.public_message
+    return grpc.StatusCode.INTERNAL, None
+
+
+def rpc_method(default_timeout: Callable[[Any], float]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Wrap a servicer method `(self, request, context, request_id, deadline)`: request id, deadline, error mapping.
+
+    The deadline is the caller's (gRPC time_remaining) or, when the caller set none, the configured timeout."""
+
+    def wrap(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def handler(self: Any, request: Any, context: grpc.ServicerContext) -> T:
+            request_id = new_request_id()
+            remaining = context.time_remaining()
+            budget = default_timeout(self) if remaining is None else min(remaining, default_timeout(self))
+            deadline = time.monotonic() + budget
+            try:
+                return method(self, request, context, request_id, deadline)
+            except Exception as exc:  # noqa: BLE001 - this is the mapping point
+                code, message = status_for(exc)
+                if code == grpc.StatusCode.INTERNAL:
+                    _log.exception("request %s (%s) failed", request_id, method.__name__)
+                else:
+                    _log.info("request %s (%s): %s: %s", request_id, method.__name__, code.name, message)
+                detail = f"{message} (request {request_id})" if message else f"internal error (request {request_id})"
+                context.abort(code, detail)
+                raise AssertionError("unreachable: context.abort raises") from exc
+
+        return handler
+
+    return wrap

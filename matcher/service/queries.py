@@ -1,0 +1,194 @@
+"""Answer the service's read calls on a LiveCatalogue, many calls per pass.
+
+Recommendation calls that arrive together are ranked together: one retrieval matrix product and one tree pass for
+the whole group is what keeps p99 latency low under concurrent load. A call that fails (unknown id, bad filter)
+fails alone: results come back per call, as a list of matches or the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import Catalogue
+from features.geo import haversine_km, load_gazetteer
+from features.pairs import pair_features
+from matcher.data import validate_jobs, validate_seekers
+from matcher.engine import rank_candidates, rank_seekers
+from matcher.errors import InvalidRequestError, MatcherError, NotFoundError
+from matcher.live import LiveCatalogue
+from matcher.reasons import Reasons, explain
+from matcher.schema import JOB_TYPES
+from matcher.service.messages import JobFilter, JobQuery, Match, SeekerFilter, SeekerQuery
+
+__all__ = ["recommend_jobs", "recommend_seekers", "score_pairs"]
+
+Outcome = list[Match] | MatcherError
+_KM_PER_DEGREE = 111.0
+
+
+def _places(live: LiveCatalogue, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """City codes and region codes (for names that are a whole province or state) of filter places."""
+    places = load_gazetteer().resolve(pd.Series(list(names), dtype=object))
+    city = live.vocabs.cities.encode(places.city_key, grow=False)
+    region_only = np.array([c is None and r is not None for c, r in zip(places.city_key, places.region_key,
+                                                                         strict=True)])
+    region_keys = np.where(region_only, places.region_key, np.array(None, dtype=object))
+    region = live.vocabs.regions.encode(region_keys, grow=False)
+    return city[city >= 0], region[region >= 0]
+
+
+def _in_places(live: LiveCatalogue, names: Sequence[str], city: np.ndarray, region: np.ndarray) -> np.ndarray:
+    cities, regions = _places(live, names)
+    return np.isin(city, cities) | np.isin(region, regions)
+
+
+def _within(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray, radius_km: float, field: str) -> np.ndarray:
+    if not (np.isfinite(radius_km) and radius_km > 0):
+        raise InvalidRequestError(f"{field}: must be a positive number of km")
+    if np.isnan(lat0) or np.isnan(lon0):
+        raise InvalidRequestError(f"{field}: the home location is unknown (no lat/lon and no city with coordinates)")
+    # A latitude band first: the exact distance is then computed for the few rows inside it.
+    band = np.abs(lat - lat0) <= radius_km / _KM_PER_DEGREE
+    mask = np.zeros(len(lat), dtype=bool)
+    rows = np.flatnonzero(band)
+    mask[rows] = haversine_km(np.full(len(rows), lat0), np.full(len(rows), lon0), lat[rows], lon[rows]) <= radius_km
+    return mask
+
+
+def _job_mask(live: LiveCatalogue, cat: Catalogue, flt: JobFilter, s_cat: Catalogue, s_row: int,
+              registered: bool) -> np.ndarray | None:
+    if not flt.active:
+        return None
+    jobs = cat.jobs
+    mask = np.ones(len(jobs.city), dtype=bool)
+    if flt.cities:
+        mask &= _in_places(live, flt.cities, jobs.city, jobs.region)
+    if flt.radius_km is not None:
+        mask &= _within(float(s_cat.seekers.lat[s_row]), float(s_cat.seekers.lon[s_row]), jobs.lat, jobs.lon,
+                        flt.radius_km, "filter.radius_km")
+    if flt.job_types:
+        for i, kind in enumerate(flt.job_types):
+            if kind not in JOB_TYPES:
+                raise InvalidRequestError(f"filter.job_types[{i}]: expected one of {sorted(JOB_TYPES)}")
+        codes = live.job_types.encode(np.asarray(flt.job_types, dtype=object), grow=False)
+        mask &= np.isin(live.job_type_codes(), codes[codes >= 0])
+    if flt.salary_floor is not None:
+        if not (np.isfinite(flt.salary_floor) and flt.salary_floor >= 0):
+            raise InvalidRequestError("filter.salary_floor: must be a non-negative number")
+        offered = np.where(np.isnan(jobs.salary_max), jobs.salary_min, jobs.salary_max)
+        mask &= offered >= flt.salary_floor
+    if flt.exclude_applied and registered:
+        mask[list(live.applied.get(s_row, ()))] = False
+    return mask
+
+
+def _seeker_mask(live: LiveCatalogue, cat: Catalogue, flt: SeekerFilter, j_cat: Catalogue, j_row: int
+                 ) -> np.ndarray | None:
+    if not flt.active:
+        return None
+    seekers = cat.seekers
+    mask = np.ones(len(seekers.city), dtype=bool)
+    if flt.cities:
+        mask &= _in_places(live, flt.cities, seekers.city, seekers.region)
+    if flt.radius_km is not None:
+        mask &= _within(float(j_cat.jobs.lat[j_row]), float(j_cat.jobs.lon[j_row]), seekers.lat, seekers.lon,
+                        flt.radius_km, "filter.radius_km")
+    if flt.priority_groups:
+        mask &= (live.seeker_groups() & live.group_bits(list(flt.priority_groups))) != 0
+    return mask
+
+
+def _profile(validate: Callable[[pd.DataFrame, str], pd.DataFrame], record: dict[str, str], what: str
+             ) -> pd.DataFrame:
+    return validate(pd.DataFrame([record], dtype=object), what)
+
+
+def _matches(ids: list[str], rows: np.ndarray, scores: np.ndarray, k: int, reasons: list[Reasons]) -> list[Match]:
+    return [Match(id=ids[int(r)], score=float(s), reasons=why)
+            for r, s, why in zip(rows[:k], scores[:k], reasons[:k], strict=True)]
+
+
+def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Outcome]:
+    cat, snap = live.view()
+    out: list[Outcome | None] = [None] * len(queries)
+    rows, masks, where = [], [], []
+    for i, q in enumerate(queries):
+        try:
+            if q.seeker_id is not None:
+                row = live.seeker_row.get(q.seeker_id)
+                if row is None:
+                    raise NotFoundError("seeker_id: no such seeker")
+                masks.append(_job_mask(live, cat, q.filter, cat, row, registered=True))
+                rows.append(row)
+                where.append(i)
+            else:
+                assert q.profile is not None
+                scratch = live.scratch_seeker(_profile(validate_seekers, q.profile, "profile"))
+                mask = _job_mask(live, cat, q.filter, scratch.cat, 0, registered=False)
+                recs = rank_candidates(live.bundle, scratch.cat, scratch.snap, live.generator, np.zeros(1, np.int64),
+                                       q.k, live.n_candidates, allowed=[mask])
+                found = recs.job_idx[0] >= 0
+                jobs = recs.job_idx[0][found]
+                out[i] = _matches(live.job_ids, jobs, recs.scores[0][found], q.k,
+                                  explain(scratch.cat, np.zeros(len(jobs), np.int64), jobs))
+        except MatcherError as exc:
+            out[i] = exc
+    if rows:
+        k = max(queries[i].k for i in where)
+        recs = rank_candidates(live.bundle, cat, snap, live.generator, np.asarray(rows, dtype=np.int64), k,
+                               live.n_candidates, allowed=masks)
+        found = recs.job_idx >= 0
+        why = explain(cat, np.repeat(recs.seeker_idx, k)[found.ravel()], recs.job_idx[found])
+        start = 0
+        for r, i in enumerate(where):
+            n = int(found[r].sum())
+            out[i] = _matches(live.job_ids, recs.job_idx[r][found[r]], recs.scores[r][found[r]], queries[i].k,
+                              why[start:start + n])
+            start += n
+    return [o if o is not None else MatcherError("no result") for o in out]
+
+
+def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery]) -> list[Outcome]:
+    cat, snap = live.view()
+    out: list[Outcome] = []
+    for q in queries:  # seeker-side calls are rarer; each is one retrieval product and one tree pass
+        try:
+            if q.job_id is not None:
+                row = live.job_row.get(q.job_id)
+                if row is None:
+                    raise NotFoundError("job_id: no such job")
+                j_cat, j_snap, j_row = cat, snap, row
+            else:
+                assert q.profile is not None
+                scratch = live.scratch_job(_profile(validate_jobs, q.profile, "profile"))
+                j_cat, j_snap, j_row = scratch.cat, scratch.snap, 0
+            mask = _seeker_mask(live, cat, q.filter, j_cat, j_row)
+            job = np.array([j_row], dtype=np.int64)
+            recs = rank_seekers(live.bundle, j_cat, j_snap, live.seeker_index,
+                                live.job_query_vectors(j_cat, j_snap, job), job, q.k, live.n_candidates,
+                                allowed=[mask])
+            found = recs.job_idx[0] >= 0
+            seekers = recs.job_idx[0][found]
+            out.append(_matches(live.seeker_ids, seekers, recs.scores[0][found], q.k,
+                                explain(j_cat, seekers, np.full(len(seekers), j_row))))
+        except MatcherError as exc:
+            out.append(exc)
+    return out
+
+
+def score_pairs(live: LiveCatalogue, seeker_ids: Sequence[str], job_ids: Sequence[str]) -> list[float]:
+    if len(seeker_ids) != len(job_ids):
+        raise InvalidRequestError("seeker_ids and job_ids must have the same length")
+    s = np.array([live.seeker_row.get(x, -1) for x in seeker_ids], dtype=np.int64)
+    j = np.array([live.job_row.get(x, -1) for x in job_ids], dtype=np.int64)
+    for name, rows in (("seeker_ids", s), ("job_ids", j)):
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            raise NotFoundError(f"{name}[{int(missing[0])}]: not in the catalogue")
+    if len(s) == 0:
+        return []
+    cat, snap = live.view()
+    return [float(x) for x in live.bundle.ranker.predict(pair_features(cat, snap, s, j))]

@@ -1,0 +1,84 @@
+"""The server's one settings object: defaults, a TOML file (matcher/service/serve.example.toml), CLI overrides.
+
+Every bound the service enforces lives here, validated once at start-up, so a bad config fails before the port
+opens rather than on the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from matcher.errors import MatcherError
+
+__all__ = ["ServerSettings", "load_settings"]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    data: str = ""                        # FORMAT.md folder the catalogue starts from
+    model: str = ""                       # model directory (versions/ + CURRENT)
+    journal: str = "matcher-journal.sqlite"  # durable log of live writes, replayed on start
+    host: str = "127.0.0.1"
+    port: int = 50051                     # 0 = any free port (tests)
+    as_of: str = "data"                   # serving clock: "data" (latest time in the folder, as batch), "now", ISO
+    n_candidates: int = 200               # retrieval depth re-ranked by the model (same as batch)
+    max_k: int = 100
+    max_items_per_call: int = 1000        # profiles, ids or events in one write call
+    max_pairs_per_call: int = 10_000      # ScorePairs
+    max_message_bytes: int = 4 << 20      # gRPC receive and send limit
+    max_queue: int = 256                  # calls waiting for the engine; beyond it RESOURCE_EXHAUSTED
+    max_batch: int = 32                   # recommendation calls the engine serves in one pass
+    request_timeout_s: float = 10.0       # deadline for calls that bring none
+    handler_threads: int = 32
+    grace_s: float = 10.0                 # SIGTERM: how long in-flight calls may take to finish
+    reflection: bool = True
+    auth_tokens: tuple[str, ...] = field(default=())  # accepted bearer tokens; empty = no authentication
+    tls_cert: str = ""                    # PEM files; both set = TLS, neither = plaintext
+    tls_key: str = ""
+
+    def __post_init__(self) -> None:
+        positive = ("n_candidates", "max_k", "max_items_per_call", "max_pairs_per_call", "max_message_bytes",
+                    "max_queue", "max_batch", "request_timeout_s", "handler_threads")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise MatcherError(f"setting {name} must be positive, got {getattr(self, name)!r}")
+        if not 0 <= self.port <= 65535:
+            raise MatcherError(f"setting port must be 0..65535, got {self.port}")
+        if self.grace_s < 0:
+            raise MatcherError(f"setting grace_s must not be negative, got {self.grace_s}")
+        if self.max_k > self.n_candidates:
+            raise MatcherError(f"setting max_k ({self.max_k}) cannot exceed n_candidates ({self.n_candidates})")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise MatcherError("settings tls_cert and tls_key must be given together")
+        if any(not t or t != t.strip() for t in self.auth_tokens):
+            raise MatcherError("setting auth_tokens: tokens must be non-empty, without surrounding spaces")
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> ServerSettings:
+    """Defaults, then the TOML file's [server] table, then non-None overrides (CLI flags)."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            table = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise MatcherError(f"config {path}: {exc}") from exc
+        values.update(table.get("server", {}))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name: f for f in dataclasses.fields(ServerSettings)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise MatcherError(f"unknown setting(s): {', '.join(unknown)}")
+    if "auth_tokens" in values:
+        values["auth_tokens"] = tuple(values["auth_tokens"])
+    for name, value in values.items():
+        default = known[name].default
+        expected = type(default) if default is not dataclasses.MISSING else None
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            values[name] = value = float(value)
+        if expected is not None and not isinstance(value, expected):
+            raise MatcherError(f"setting {name} must be a {expected.__name__}, got {value!r}")
+    return ServerSettings(**values)

@@ -1,0 +1,212 @@
+"""Durable journal of live writes, applied on top of a read-only FORMAT.md data folder.
+
+The gRPC server never rewrites the CSVs: every Upsert*/Delete*/RecordEvents call is appended here, and at start-up
+the server loads the CSVs and replays this journal on top. Durability choices:
+
+* One SQLite file, `journal_mode=WAL` + `synchronous=FULL`: a commit returns only after its WAL frames are written
+  and fsynced, so once a call has returned neither `kill -9` nor a power cut loses it (`NORMAL` survives `kill -9`
+  but may drop the last commits on power loss; one fsync per call is cheap at API-call rates).
+* Every public write is one `BEGIN IMMEDIATE ... COMMIT`: a call is applied completely or not at all, and a crash
+  mid-call leaves the journal as it was before the call.
+* One connection shared by the gRPC handler threads, serialised by a `threading.Lock`: SQLite has a single writer
+  anyway, and one connection avoids `database is locked` retries inside the process.
+* Records are JSON text of the CSV cells, so replay gives back exactly what a CSV row would hold; the schema is
+  versioned (`PRAGMA user_version`) so a file of another version is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from matcher.errors import MatcherError
+
+__all__ = ["SCHEMA_VERSION", "Kind", "Replay", "Store"]
+
+Kind = Literal["seekers", "jobs"]
+SCHEMA_VERSION = 1
+_ID_COLUMN: dict[str, str] = {"seekers": "seeker_id", "jobs": "job_id"}
+# Separate statements, not executescript(): on 3.11 that commits first, which would break the one-transaction open.
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_utc TEXT NOT NULL,"
+    " kind TEXT NOT NULL, n INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS profile_ops (op_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL REFERENCES writes(seq),"
+    " kind TEXT NOT NULL CHECK (kind IN ('seekers', 'jobs')), entity_id TEXT NOT NULL, op TEXT NOT NULL"
+    " CHECK (op IN ('upsert', 'delete')), record_json TEXT, CHECK ((op = 'upsert') = (record_json IS NOT NULL)))",
+    "CREATE INDEX IF NOT EXISTS profile_ops_entity ON profile_ops (kind, entity_id, seq)",
+    "CREATE TABLE IF NOT EXISTS events (op_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL REFERENCES writes(seq),"
+    " record_json TEXT NOT NULL)",
+)
+_TABLES = ("writes", "profile_ops", "events")
+_MAX_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM writes"
+_PROFILE_INSERT = "INSERT INTO profile_ops (seq, kind, entity_id, op, record_json) VALUES (?, ?, ?, ?, ?)"
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The journal folded into final state: what the server overlays on the CSVs at start-up."""
+
+    seekers: dict[str, dict[str, str] | None]  # latest record per seeker_id; None = last op was a delete
+    jobs: dict[str, dict[str, str] | None]
+    events: list[dict[str, str]]  # every recorded event, in write order
+    sequence: int  # highest sequence number in the journal (0 when empty)
+
+
+class Store:
+    """The journal file. Thread-safe: gRPC handler threads share one instance."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise MatcherError(f"{self.path}: cannot open journal database ({exc})") from exc
+        try:
+            self._prepare(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn: sqlite3.Connection | None = conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Check the version before touching anything, so a foreign or newer file is left exactly as it was."""
+        try:
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+            if found not in (0, SCHEMA_VERSION):
+                raise MatcherError(f"{self.path}: journal schema version {found}, but this build reads version "
+                                   f"{SCHEMA_VERSION}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=10000")  # another process holding the file: wait rather than fail
+            if found == 0:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise MatcherError(f"{self.path}: not a readable journal database ({exc})") from exc
+
+    def upsert(self, kind: Kind, records: list[dict[str, str]]) -> int:
+        """Insert or replace whole records; the last one per id wins at replay. Returns this call's sequence."""
+        column = _id_column(kind)
+        rows = ((kind, _checked_id(r.get(column) if isinstance(r, dict) else None, f"record at index {i}", column),
+                 "upsert", _encode(r, i)) for i, r in enumerate(records))
+        return self._commit(kind, len(records), _PROFILE_INSERT, rows)
+
+    def delete(self, kind: Kind, ids: list[str]) -> int:
+        """Record deletions as tombstones, so they also hide rows that exist only in the CSVs."""
+        column = _id_column(kind)
+        rows = ((kind, _checked_id(entity_id, f"id at index {i}", column), "delete", None)
+                for i, entity_id in enumerate(ids))
+        return self._commit(kind, len(ids), _PROFILE_INSERT, rows)
+
+    def append_events(self, records: list[dict[str, str]]) -> int:
+        """Append events; they are never replaced or deleted, only replayed in write order."""
+        rows = ((_encode(record, i),) for i, record in enumerate(records))
+        return self._commit("events", len(records), "INSERT INTO events (seq, record_json) VALUES (?, ?)", rows)
+
+    def _commit(self, call_kind: str, n: int, sql: str, rows: Iterable[tuple[str | None, ...]]) -> int:
+        """One call = one transaction. `rows` is lazy: validation errors surface mid-insert and roll everything back."""
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = conn.execute("INSERT INTO writes (at_utc, kind, n) VALUES (?, ?, ?)", (stamp, call_kind, n))
+                seq = cursor.lastrowid
+                assert seq is not None  # always set after an INSERT
+                conn.executemany(sql, ((seq, *row) for row in rows))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return seq
+
+    def replay(self) -> Replay:
+        """Everything back in one pass per table. Only the winning record per id is JSON-decoded (cheap at ~1M ops)."""
+        latest: dict[str, dict[str, str | None]] = {"seekers": {}, "jobs": {}}
+        with self._lock:
+            conn = self._connection()
+            try:
+                for kind, entity_id, record_json in conn.execute(
+                        "SELECT kind, entity_id, record_json FROM profile_ops ORDER BY seq, op_id"):
+                    latest[kind][entity_id] = record_json
+                event_rows = conn.execute("SELECT seq, record_json FROM events ORDER BY seq, op_id").fetchall()
+                sequence = int(conn.execute(_MAX_SEQ).fetchone()[0])
+            except (sqlite3.DatabaseError, KeyError) as exc:
+                raise MatcherError(f"{self.path}: journal unreadable ({type(exc).__name__})") from None
+        try:
+            states = {kind: {entity_id: None if text is None else _decode(text) for entity_id, text in ops.items()}
+                      for kind, ops in latest.items()}
+            events = [_decode(text) for _, text in event_rows]
+        except ValueError:
+            raise MatcherError(f"{self.path}: journal holds a record that is not a JSON object") from None
+        return Replay(seekers=states["seekers"], jobs=states["jobs"], events=events, sequence=sequence)
+
+    @property
+    def sequence(self) -> int:
+        """The latest sequence number (0 for an empty journal): lets callers tell which writes a state includes."""
+        with self._lock:
+            return int(self._connection().execute(_MAX_SEQ).fetchone()[0])
+
+    def counts(self) -> dict[str, int]:
+        """Rows per journal table, for GetModelInfo / diagnostics (how much replay work a restart will do)."""
+        with self._lock:
+            conn = self._connection()
+            return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in _TABLES}
+
+    def close(self) -> None:
+        """Close the connection (checkpoints the WAL). Idempotent, so __exit__ after an explicit close is fine."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise MatcherError(f"{self.path}: journal store is closed")
+        return self._conn
+
+
+def _id_column(kind: str) -> str:
+    if kind not in _ID_COLUMN:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(_ID_COLUMN)}")
+    return _ID_COLUMN[kind]
+
+
+def _checked_id(value: object, where: str, column: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}: {column} is missing or empty")
+    return value
+
+
+def _encode(record: object, index: int) -> str:
+    """Refuse anything but text cells: the CSV loader downstream would otherwise see values a CSV cannot hold."""
+    if not isinstance(record, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in record.items()):
+        raise TypeError(f"record at index {index} must map column names to cell text (dict[str, str])")
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode(text: str) -> dict[str, str]:
+    record = json.loads(text)
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    return record
