@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -11,6 +12,7 @@ import numpy as np
 
 from matcher.errors import ModelError
 from matcher.schema import protected_feature_names
+from models.trees import LightGBMPredictor, TreePredictor, make_predictor
 
 __all__ = ["LambdaRanker", "DEFAULT_PARAMS"]
 
@@ -65,19 +67,26 @@ class LambdaRanker:
         self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
         self.feature_names_ = list(self.booster_.feature_name())
         self.params_ = params
+        self.predictor_: TreePredictor = LightGBMPredictor(self.booster_, self.best_iteration_)
         _log.info("trained %d trees (best iteration %d)", self.booster_.current_iteration(), self.best_iteration_)
         return self
 
     @classmethod
-    def from_booster(cls, booster: lgb.Booster, params: dict[str, Any]) -> LambdaRanker:
+    def from_booster(cls, booster: lgb.Booster, params: dict[str, Any], model_file: Path | None = None
+                     ) -> LambdaRanker:
+        """A fitted ranker from a saved booster; with `model_file` its trees may be compiled (models.trees)."""
         ranker = cls(params=params)
         ranker.booster_ = booster
         ranker.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
         ranker.feature_names_ = list(booster.feature_name())
         ranker.params_ = params
+        ranker.predictor_ = make_predictor(booster, ranker.best_iteration_, model_file)
         return ranker
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0, dtype=np.float64)
-        return np.asarray(self.booster_.predict(X, num_iteration=self.best_iteration_, num_threads=2))
+        predictor = getattr(self, "predictor_", None)
+        if predictor is None:
+            predictor = self.predictor_ = LightGBMPredictor(self.booster_, self.best_iteration_)
+        return predictor.predict(X)

@@ -115,5 +115,5 @@ def load_model(path: str | Path) -> ModelBundle:
         raise ModelError(f"{directory}/encoder.pkl does not hold a TextEncoder")
     if list(booster.feature_name()) != list(meta.get("feature_names", [])):
         raise ModelError(f"{directory}: model.txt feature names differ from meta.json")
-    return ModelBundle(ranker=LambdaRanker.from_booster(booster, meta.get("params", {})), encoder=encoder,
-                       meta=meta)
+    ranker = LambdaRanker.from_booster(booster, meta.get("params", {}), model_file=directory / "model.txt")
+    return ModelBundle(ranker=ranker, encoder=encoder, meta=meta)
