@@ -16,7 +16,7 @@ from pathlib import Path
 
 from matcher import api
 from matcher.errors import MatcherError
-from matcher.service.commands import add_service_commands
+from matcher.service.commands import add_service_commands, run_demo_service
 
 __all__ = ["main"]
 
@@ -82,14 +82,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     demo = resources.files("matcher.demo_data")
     for name in ("seekers.csv", "jobs.csv", "events.csv"):
         (data_dir / name).write_bytes(demo.joinpath(name).read_bytes())
-    print(f"[1/3] training on the built-in demo data (real US job-board views, see {data_dir})")
+    print(f"[1/4] training on the built-in demo data (real US job-board views, see {data_dir})")
     model_dir, report_dir, matches = work / "model", work / "report", work / "matches.csv"
     _cmd_train(argparse.Namespace(data=data_dir, model=model_dir, holdout_days=14.0, candidates=200))
-    print("[2/3] evaluating the model against baselines on the held-out last 14 days")
+    print("[2/4] evaluating the model against baselines on the held-out last 14 days")
     _cmd_evaluate(argparse.Namespace(data=data_dir, model=model_dir, report=report_dir, test_start=None,
                                      candidates=200))
-    print("[3/3] batch matching: top-10 open jobs for every seeker")
+    print("[3/4] batch matching: top-10 open jobs for every seeker")
     _cmd_batch(argparse.Namespace(data=data_dir, model=model_dir, out=matches, k=10, as_of=None))
+    print("[4/4] serving the model over gRPC (matcher serve) and querying it (matcher.service.MatchClient)")
+    run_demo_service(data_dir, model_dir, matches, work / "journal.sqlite")
     print(f"\nmatches: {matches}\nreport:  {report_dir / 'report.md'}\nmodel:   {model_dir}")
     return 0
 

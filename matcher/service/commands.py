@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import signal
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pandas as pd
 
+from matcher.errors import MatcherError
 from matcher.service.client import MatchClient
 from matcher.service.messages import Match
 from matcher.service.server import serve
 from matcher.service.settings import load_settings
 
-__all__ = ["add_service_commands"]
+__all__ = ["add_service_commands", "run_demo_service"]
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -135,3 +139,54 @@ def add_service_commands(sub: Any, positive_int: Any) -> None:
         d = q.add_parser(name)
         d.add_argument("ids", nargs="+")
     p.set_defaults(func=_cmd_query)
+
+
+def run_demo_service(data_dir: Path, model_dir: Path, matches_csv: Path, journal: Path) -> None:
+    """`matcher demo`, step 4: start `matcher serve` in its own process, query it as a platform would, stop it."""
+    journal.unlink(missing_ok=True)  # the demo starts from the folder alone each time
+    command = [sys.executable, "-m", "matcher.cli", "serve", "--data", str(data_dir), "--model", str(model_dir),
+               "--journal", str(journal), "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        if "serving" not in line:
+            raise MatcherError(f"the demo server did not start (exit code {server.wait(timeout=30)})")
+        target = line.rsplit(" ", 1)[-1].strip()
+        print(f"  server up: {line.strip()}")
+        _demo_queries(MatchClient(target), matches_csv)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        print(f"  server stopped cleanly (exit code {server.returncode})")
+
+
+def _demo_queries(client: MatchClient, matches_csv: Path) -> None:
+    info = client.model_info()
+    print(f"  health {client.health()}; model {info.version}, {info.n_open_jobs:,} open jobs, "
+          f"{info.n_seekers:,} seekers")
+    batch = pd.read_csv(matches_csv, dtype={"seeker_id": str, "job_id": str})
+    seeker = str(batch["seeker_id"].iloc[0])
+    got = client.recommend_jobs(seeker, k=10)
+    expected = batch.loc[batch["seeker_id"] == seeker].sort_values("rank")["job_id"].tolist()
+    print(f"  RecommendJobs(seeker {seeker}, k=10): same ranking as `matcher batch`: "
+          f"{'yes' if [m.id for m in got] == expected else 'NO'}")
+    _print_matches(got[:3], as_json=False)
+    profile = {"seeker_id": "walk-in-1", "text": "Looking for: Barista, Cashier. Barista at a coffee shop.",
+               "desired_occupations": "Barista|Cashier", "city": "San Francisco, CA"}
+    walk_in = client.recommend_jobs(profile=profile, k=3)
+    print("  RecommendJobs(inline profile of an unregistered walk-in seeker, k=3):")
+    _print_matches(walk_in, as_json=False)
+    posted = batch["job_id"].iloc[0]
+    print(f"  RecommendSeekers(job {posted}, k=3):")
+    _print_matches(client.recommend_seekers(posted, k=3), as_json=False)
+    job = {"job_id": "demo-new-1", "title": "Barista", "text": "Barista and cashier wanted at a coffee shop.",
+           "city": "San Francisco, CA", "job_type": "part_time", "posted_at": info.as_of}
+    write = client.upsert_jobs([job])
+    again = [m.id for m in client.recommend_jobs(profile=profile, k=3)]
+    rank = again.index("demo-new-1") + 1 if "demo-new-1" in again else ">3"
+    print(f"  UpsertJobs(demo-new-1) acknowledged at journal sequence {write.sequence}; "
+          f"the next RecommendJobs for the walk-in ranks it {rank}")
+    client.record_events([{"seeker_id": seeker, "job_id": got[0].id, "event": "applied"}])
+    filtered = [m.id for m in client.recommend_jobs(seeker, k=10, exclude_applied=True)]
+    print(f"  RecordEvents(applied to {got[0].id}); with exclude_applied it is "
+          f"{'gone' if got[0].id not in filtered else 'still there'} from seeker {seeker}'s list")
