@@ -27,6 +27,7 @@ from matcher.retrieval import (
     is_usable_score,
     job_vectors,
     make_retriever,
+    seeker_regions,
     seeker_vectors,
     top_k_rows,
 )
@@ -68,20 +69,18 @@ class CandidateGenerator:
                  weights: RetrievalWeights = DEFAULT_WEIGHTS) -> None:
         self.weights = weights
         self.open_idx = np.flatnonzero(open_mask)
-        self.n_regions = len(cat.vocabs.regions)
         pop = np.log1p(snap.job_popularity)
         self.popularity_max = float(pop.max()) if len(pop) else 0.0
         self._slot = {int(j): i for i, j in enumerate(self.open_idx)}
         vectors = self._vectors(cat, snap, self.open_idx)
         self.dim = vectors.shape[1]
-        self.retriever: Retriever = make_retriever(retriever).fit(vectors)
+        self.retriever: Retriever = make_retriever(retriever).fit(vectors, groups=cat.jobs.region[self.open_idx])
 
     def _vectors(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
-        return job_vectors(cat, snap, job_idx, n_regions=self.n_regions, popularity_max=self.popularity_max,
-                           weights=self.weights)
+        return job_vectors(cat, snap, job_idx, popularity_max=self.popularity_max, weights=self.weights)
 
     def query_vectors(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray) -> np.ndarray:
-        return seeker_vectors(cat, snap, seeker_idx, n_regions=self.n_regions, weights=self.weights)
+        return seeker_vectors(cat, snap, seeker_idx, weights=self.weights)
 
     def candidates(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, n: int,
                    allowed: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
@@ -89,7 +88,9 @@ class CandidateGenerator:
 
         `allowed[i]` is a bool mask over job rows (the catalogue's, not the index's) for query i, or None."""
         slot_masks = None if allowed is None else [None if a is None else a[self.open_idx] for a in allowed]
-        local, scores = self.retriever.search(self.query_vectors(cat, snap, seeker_idx), n, slot_masks)
+        local, scores = self.retriever.search(self.query_vectors(cat, snap, seeker_idx), n, slot_masks,
+                                              query_groups=seeker_regions(cat, snap, seeker_idx),
+                                              group_bonus=self.weights.geo)
         return np.where(is_usable_score(scores), self.open_idx[local], -1)
 
     def put_jobs(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> None:
@@ -99,7 +100,7 @@ class CandidateGenerator:
         slots[new] = len(self.open_idx) + np.arange(int(new.sum()))
         self.open_idx = np.concatenate([self.open_idx, job_idx[new]])
         self._slot.update({int(j): int(s) for j, s in zip(job_idx[new], slots[new], strict=True)})
-        self.retriever.set_items(slots, self._vectors(cat, snap, job_idx))
+        self.retriever.set_items(slots, self._vectors(cat, snap, job_idx), groups=cat.jobs.region[job_idx])
 
     def drop_jobs(self, job_idx: np.ndarray) -> None:
         """Stop returning these job rows (deleted or closed); unknown rows are ignored."""
@@ -108,7 +109,7 @@ class CandidateGenerator:
         if len(slots):
             dead = np.zeros((len(slots), self.dim), dtype=np.float32)
             dead[:, -1] = UNUSABLE
-            self.retriever.set_items(slots, dead)
+            self.retriever.set_items(slots, dead, groups=np.full(len(slots), -1, dtype=np.int32))
 
     @property
     def n_usable(self) -> int:
@@ -194,12 +195,14 @@ def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generat
 
 def rank_seekers(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, index: Retriever, queries: np.ndarray,
                  job_idx: np.ndarray, k: int, n_candidates: int,
-                 allowed: Sequence[np.ndarray | None] | None = None) -> Recommendations:
+                 allowed: Sequence[np.ndarray | None] | None = None,
+                 weights: RetrievalWeights = DEFAULT_WEIGHTS) -> Recommendations:
     """Top-k seekers per job (用人推荐): the same pair features and model as `rank_candidates`, retrieval reversed.
 
     `index` holds one row per seeker (matcher.live); `queries[i]` is job_idx[i]'s vector against it. The returned
     Recommendations has one row per job: `job_idx` holds *seeker* rows there."""
-    local, scores = index.search(queries, max(n_candidates, k), allowed)
+    local, scores = index.search(queries, max(n_candidates, k), allowed, query_groups=cat.jobs.region[job_idx],
+                                 group_bonus=weights.geo)
     valid = is_usable_score(scores)
     m, n = local.shape
     out = np.full((m, k), -1, dtype=np.int64)

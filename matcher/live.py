@@ -34,7 +34,7 @@ from features.catalogue import (
 from features.history import PairCounts, Snapshot, build_snapshot
 from matcher.data import Dataset
 from matcher.engine import CandidateGenerator, check_model, open_job_mask
-from matcher.retrieval import UNUSABLE, Retriever, make_retriever
+from matcher.retrieval import UNUSABLE, Retriever, make_retriever, seeker_regions
 from matcher.schema import EVENT_GRADES
 from models.registry import ModelBundle
 
@@ -143,7 +143,8 @@ class LiveCatalogue:
         self.generator = CandidateGenerator(cat, snap, open_job_mask(cat, as_of), retriever=retriever)
         seeker_items = self._seeker_items(cat, snap, np.arange(n_s, dtype=np.int64))
         self._seeker_dim = seeker_items.shape[1]
-        self.seeker_index: Retriever = make_retriever(retriever).fit(seeker_items)
+        self.seeker_index: Retriever = make_retriever(retriever).fit(
+            seeker_items, groups=seeker_regions(cat, snap, np.arange(n_s, dtype=np.int64)))
         _log.info("live catalogue ready in %.1fs: %d seekers, %d open of %d jobs, model %s",
                   time.perf_counter() - started, n_s, self.generator.n_usable, n_j, bundle.version)
 
@@ -232,7 +233,7 @@ class LiveCatalogue:
               skill_row=self._seeker_skills.append(side.skills.matrix))
         self._view = None
         cat, snap = self.view()
-        self.seeker_index.set_items(rows, self._seeker_items(cat, snap, rows))
+        self.seeker_index.set_items(rows, self._seeker_items(cat, snap, rows), groups=seeker_regions(cat, snap, rows))
 
     def upsert_jobs(self, jobs: pd.DataFrame) -> None:
         """Insert or replace validated job rows (matcher.data.validate_jobs)."""
@@ -258,7 +259,7 @@ class LiveCatalogue:
             self._seekers["alive"][rows] = False
             dead = np.zeros((len(rows), self._seeker_dim), dtype=np.float32)
             dead[:, -1] = UNUSABLE
-            self.seeker_index.set_items(rows, dead)
+            self.seeker_index.set_items(rows, dead, groups=np.full(len(rows), -1, dtype=np.int32))
             self._view = None
         return len(rows)
 

@@ -1,8 +1,8 @@
 """Candidate retrieval: one contract, backends behind it, a factory to choose.
 
-Retrieval scores are inner products. Besides the text vectors, the vectors carry a region one-hot block
-(same region adds `geo`), a popularity column and a freshness column, so location, popularity and freshness priors
-cost nothing extra: they ride in the same matrix product. The priors matter most for seekers with no profile and no
+Retrieval scores are inner products plus a same-region bonus (`geo`). Besides the text vectors, the vectors carry a
+popularity column and a freshness column, so popularity and freshness priors cost nothing extra: they ride in the
+same matrix product. The priors matter most for seekers with no profile and no
 history, whose text vector is zero: without a freshness column they would only ever see old, popular jobs.
 
 A last "usable" column holds 0 for jobs that may be returned and `UNUSABLE` for slots whose job was deleted or
@@ -22,7 +22,8 @@ from features.history import Snapshot
 from features.text import normalize_rows
 
 __all__ = ["top_k_rows", "top_n_exact", "Retriever", "ExactRetriever", "make_retriever", "RetrievalWeights",
-           "job_vectors", "seeker_vectors", "RETRIEVERS", "DEFAULT_WEIGHTS", "UNUSABLE", "is_usable_score"]
+           "job_vectors", "seeker_vectors", "seeker_regions", "RETRIEVERS", "DEFAULT_WEIGHTS", "UNUSABLE",
+           "is_usable_score"]
 
 UNUSABLE = np.float32(-1e4)  # far below any real score (text cosine + priors stay within a few units)
 
@@ -44,22 +45,27 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 class Retriever(ABC):
-    """Top-n items by inner product for a batch of query vectors; items can be replaced and appended."""
+    """Top-n items by inner product plus a same-group bonus, for a batch of queries; items can be replaced and
+    appended.
+
+    Score(q, i) = queries[q] . items[i] + (group_bonus if query_groups[q] == groups[i] >= 0). The group term is
+    the same-region prior: as a one-hot block inside the vectors it would add a column per region to every product;
+    applied to each region's item columns it costs a few thousand additions per query."""
 
     @abstractmethod
-    def fit(self, items: np.ndarray) -> Retriever:
-        """Index `items` (n_items, dim) float32."""
+    def fit(self, items: np.ndarray, groups: np.ndarray | None = None) -> Retriever:
+        """Index `items` (n_items, dim) float32 with optional int group codes (-1 = none)."""
 
     @abstractmethod
-    def search(self, queries: np.ndarray, n: int, allowed: Sequence[np.ndarray | None] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, n: int, allowed: Sequence[np.ndarray | None] | None = None,
+               query_groups: np.ndarray | None = None, group_bonus: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """(indices, scores), both (n_queries, min(n, n_items)), best first. Indices refer to item rows.
 
         `allowed[i]`, when given and not None, is a bool mask over items for query i; masked-out items score
         -inf (they appear only when fewer than n items are allowed; `is_usable_score` tells them apart)."""
 
     @abstractmethod
-    def set_items(self, rows: np.ndarray, items: np.ndarray) -> None:
+    def set_items(self, rows: np.ndarray, items: np.ndarray, groups: np.ndarray | None = None) -> None:
         """Overwrite item rows; rows equal to n_items, n_items + 1, ... append."""
 
     @property
@@ -78,6 +84,8 @@ class ExactRetriever(Retriever):
     def __init__(self, block: int = 1024) -> None:
         self.block = block
         self._buffer = np.zeros((0, 0), dtype=np.float32)  # (dim, capacity)
+        self._groups = np.zeros(0, dtype=np.int32)         # (capacity,)
+        self._members: dict[int, np.ndarray] = {}          # group → sorted item rows
         self._n = 0
 
     @property
@@ -89,12 +97,18 @@ class ExactRetriever(Retriever):
         """(n_items, dim) view of the indexed vectors."""
         return self._buffer[:, :self._n].T
 
-    def fit(self, items: np.ndarray) -> ExactRetriever:
+    def fit(self, items: np.ndarray, groups: np.ndarray | None = None) -> ExactRetriever:
         self._buffer = np.ascontiguousarray(np.asarray(items, dtype=np.float32).T)
         self._n = items.shape[0]
+        self._groups = np.full(self._n, -1, dtype=np.int32) if groups is None else np.asarray(groups, np.int32).copy()
+        order = np.argsort(self._groups, kind="stable")
+        bounds = np.searchsorted(self._groups[order], np.unique(self._groups))
+        self._members = {int(self._groups[order[lo]]): order[lo:hi]
+                         for lo, hi in zip(bounds, [*bounds[1:], self._n], strict=True)
+                         if self._groups[order[lo]] >= 0}
         return self
 
-    def set_items(self, rows: np.ndarray, items: np.ndarray) -> None:
+    def set_items(self, rows: np.ndarray, items: np.ndarray, groups: np.ndarray | None = None) -> None:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return
@@ -103,15 +117,26 @@ class ExactRetriever(Retriever):
         needed = int(rows.max()) + 1
         if needed > self._buffer.shape[1]:
             # Grow by half so that a stream of single appends costs amortised O(1) copies per item.
-            dim = self._buffer.shape[0] or items.shape[1]
-            grown = np.zeros((dim, max(needed, self._buffer.shape[1] * 3 // 2 + 16)), dtype=np.float32)
+            capacity = max(needed, self._buffer.shape[1] * 3 // 2 + 16)
+            grown = np.zeros((self._buffer.shape[0] or items.shape[1], capacity), dtype=np.float32)
             grown[:, :self._n] = self._buffer[:, :self._n]
             self._buffer = grown
+            grown_groups = np.full(capacity, -1, dtype=np.int32)
+            grown_groups[:self._n] = self._groups[:self._n]
+            self._groups = grown_groups
         self._buffer[:, rows] = np.asarray(items, dtype=np.float32).T
+        new_groups = np.full(len(rows), -1, dtype=np.int32) if groups is None else np.asarray(groups, np.int32)
+        old_groups = np.where(rows < self._n, self._groups[rows], -1)
+        self._groups[rows] = new_groups
         self._n = max(self._n, needed)
+        for g in {int(x) for x in np.concatenate([old_groups, new_groups]) if x >= 0}:
+            # Only the groups this write touched are rebuilt: O(group size), not O(catalogue).
+            kept = self._members.get(g, np.empty(0, dtype=np.int64))
+            kept = kept[self._groups[kept] == g]
+            self._members[g] = np.union1d(kept, rows[new_groups == g])
 
-    def search(self, queries: np.ndarray, n: int, allowed: Sequence[np.ndarray | None] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, n: int, allowed: Sequence[np.ndarray | None] | None = None,
+               query_groups: np.ndarray | None = None, group_bonus: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         items_t = self._buffer[:, :self._n]
         n = min(n, self._n)
@@ -119,12 +144,20 @@ class ExactRetriever(Retriever):
         val = np.empty((len(queries), n), dtype=np.float32)
         if n == 0 or len(queries) == 0:
             return idx, val
+        bonus = np.float32(group_bonus)
         for start in range(0, len(queries), self.block):
             block = queries[start:start + self.block]
             # BLAS takes a matrix-vector path for one query and rounds differently from the matrix-matrix path
             # the nightly batch uses; a second (copied) row keeps one query on the same path, so the server and
             # `matcher batch` rank identically.
             scores = (np.vstack([block, block]) @ items_t)[:1] if len(block) == 1 else block @ items_t
+            if query_groups is not None and bonus != 0:
+                block_groups = query_groups[start:start + self.block]
+                for g in np.unique(block_groups[block_groups >= 0]):
+                    cols = self._members.get(int(g))
+                    if cols is not None and len(cols):
+                        rows = np.flatnonzero(block_groups == g)
+                        scores[np.ix_(rows, cols)] += bonus
             if allowed is not None:
                 for row, mask in enumerate(allowed[start:start + self.block]):
                     if mask is not None:
@@ -180,20 +213,12 @@ class RetrievalWeights:
     freshness_days: float = 14.0  # a job's freshness halves about every 10 days (e-folding 14)
 
 
-def _one_hot(codes: np.ndarray, width: int) -> np.ndarray:
-    out = np.zeros((len(codes), width), dtype=np.float32)
-    # Regions first seen after the index was built (live rows) get no geo bonus until the next rebuild.
-    ok = (codes >= 0) & (codes < width)
-    out[np.flatnonzero(ok), codes[ok]] = 1.0
-    return out
-
-
 DEFAULT_WEIGHTS = RetrievalWeights()
 
 
-def job_vectors(cat: Catalogue, snap: Snapshot, job_idx: np.ndarray, *, n_regions: int, popularity_max: float,
+def job_vectors(cat: Catalogue, snap: Snapshot, job_idx: np.ndarray, *, popularity_max: float,
                 weights: RetrievalWeights = DEFAULT_WEIGHTS) -> np.ndarray:
-    """Item vectors for `job_idx`: [text, region one-hot (n_regions), popularity, freshness, usable = 0]."""
+    """Item vectors for `job_idx`: [text, popularity, freshness, usable = 0]; the region is the item's group."""
     text = normalize_rows(cat.jobs.text_emb[job_idx] + cat.jobs.aux_emb[job_idx])
     known = job_idx < len(snap.job_popularity)  # live jobs added after the snapshot have no popularity yet
     pop = np.zeros(len(job_idx), dtype=np.float32)
@@ -202,16 +227,20 @@ def job_vectors(cat: Catalogue, snap: Snapshot, job_idx: np.ndarray, *, n_region
     posted = cat.job_posted_ns[job_idx]
     days = np.maximum(snap.as_of.value - posted.astype(np.float64), 0.0) / 86_400e9
     fresh = np.where(posted != np.iinfo(np.int64).min, np.exp(-days / weights.freshness_days), 0.0)
-    return np.hstack([text, _one_hot(cat.jobs.region[job_idx], n_regions), pop[:, None],
-                      fresh[:, None].astype(np.float32), np.zeros((len(job_idx), 1), dtype=np.float32)])
+    return np.hstack([text, pop[:, None], fresh[:, None].astype(np.float32),
+                      np.zeros((len(job_idx), 1), dtype=np.float32)])
 
 
-def seeker_vectors(cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, *, n_regions: int,
+def seeker_vectors(cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray,
                    weights: RetrievalWeights = DEFAULT_WEIGHTS) -> np.ndarray:
-    """Query vectors matching `job_vectors`: [text, region one-hot * geo, popularity w, freshness w, 1]."""
+    """Query vectors matching `job_vectors`: [text, popularity w, freshness w, 1]."""
     s = cat.seekers
     text = normalize_rows(s.text_emb[seeker_idx] + s.aux_emb[seeker_idx] + snap.hist_emb[seeker_idx])
-    region = np.where(s.region[seeker_idx] >= 0, s.region[seeker_idx], snap.hist_region_mode[seeker_idx])
-    geo = _one_hot(region, n_regions) * weights.geo
     priors = np.tile(np.array([weights.popularity, weights.freshness, 1.0], dtype=np.float32), (len(seeker_idx), 1))
-    return np.hstack([text, geo, priors])
+    return np.hstack([text, priors])
+
+
+def seeker_regions(cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray) -> np.ndarray:
+    """The region a seeker's same-region bonus refers to: home, else where their history mostly was."""
+    region = cat.seekers.region[seeker_idx]
+    return np.where(region >= 0, region, snap.hist_region_mode[seeker_idx])
