@@ -50,7 +50,8 @@ class _Columns:
     """Arrays sharing one row count, with spare capacity so that appends do not copy the table each time."""
 
     def __init__(self, **arrays: np.ndarray) -> None:
-        self._buf = {name: np.array(a, copy=True) for name, a in arrays.items()}
+        # The arrays are adopted, not copied (a million-job catalogue is gigabytes); growth copies them later.
+        self._buf = {name: np.asarray(a) for name, a in arrays.items()}
         self.n = len(next(iter(self._buf.values())))
 
     def __getitem__(self, name: str) -> np.ndarray:

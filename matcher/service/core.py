@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -212,25 +212,27 @@ class MatchCore:
             future = self.worker.write(apply)
         return sequence, self._wait(future, deadline)
 
-    def upsert_seekers(self, records: Sequence[Record], deadline: float) -> WriteResult:
-        self.check_items(len(records), "seekers")
+    def _upsert(self, kind: Literal["seekers", "jobs"], records: Sequence[Record], deadline: float) -> WriteResult:
+        self.check_items(len(records), kind)
         if not records:
             return WriteResult(0, 0, self.store.sequence)
-        frame = validate_seekers(_frame(records, SEEKER_COLUMNS), "seekers")
-        seq, _ = self._write(lambda: self.store.upsert("seekers", list(records)),
-                             lambda live: live.upsert_seekers(frame), deadline)
+        if kind == "seekers":
+            frame = validate_seekers(_frame(records, SEEKER_COLUMNS), kind)
+            seq, _ = self._write(lambda: self.store.upsert(kind, list(records)),
+                                 lambda live: live.upsert_seekers(frame), deadline)
+        else:
+            frame = validate_jobs(_frame(records, JOB_COLUMNS), kind)
+            seq, _ = self._write(lambda: self.store.upsert(kind, list(records)),
+                                 lambda live: live.upsert_jobs(frame), deadline)
         return WriteResult(len(records), 0, seq)
+
+    def upsert_seekers(self, records: Sequence[Record], deadline: float) -> WriteResult:
+        return self._upsert("seekers", records, deadline)
 
     def upsert_jobs(self, records: Sequence[Record], deadline: float) -> WriteResult:
-        self.check_items(len(records), "jobs")
-        if not records:
-            return WriteResult(0, 0, self.store.sequence)
-        frame = validate_jobs(_frame(records, JOB_COLUMNS), "jobs")
-        seq, _ = self._write(lambda: self.store.upsert("jobs", list(records)),
-                             lambda live: live.upsert_jobs(frame), deadline)
-        return WriteResult(len(records), 0, seq)
+        return self._upsert("jobs", records, deadline)
 
-    def _delete(self, kind: str, ids: Sequence[str], deadline: float) -> WriteResult:
+    def _delete(self, kind: Literal["seekers", "jobs"], ids: Sequence[str], deadline: float) -> WriteResult:
         self.check_items(len(ids), "ids")
         unique = list(dict.fromkeys(ids))
         if any(not i for i in unique):
@@ -238,7 +240,7 @@ class MatchCore:
         if not unique:
             return WriteResult(0, 0, self.store.sequence)
         seq, found = self._write(
-            lambda: self.store.delete(kind, unique),  # type: ignore[arg-type]
+            lambda: self.store.delete(kind, unique),
             lambda live: live.delete_seekers(unique) if kind == "seekers" else live.delete_jobs(unique), deadline)
         return WriteResult(int(found), len(unique) - int(found), seq)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from features.catalogue import Catalogue
+from features.catalogue import Catalogue, SideArrays
 from features.geo import haversine_km, load_gazetteer
 from features.pairs import pair_features
 from matcher.data import validate_jobs, validate_seekers
@@ -58,17 +58,24 @@ def _within(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray, radius_k
     return mask
 
 
+def _place_mask(live: LiveCatalogue, side: SideArrays, cities: Sequence[str], radius_km: float | None,
+                home: tuple[float, float]) -> np.ndarray:
+    """Rows of `side` in one of `cities` and within `radius_km` of `home` (lat, lon), where those are given."""
+    mask = np.ones(len(side.city), dtype=bool)
+    if cities:
+        mask &= _in_places(live, cities, side.city, side.region)
+    if radius_km is not None:
+        mask &= _within(home[0], home[1], side.lat, side.lon, radius_km, "filter.radius_km")
+    return mask
+
+
 def _job_mask(live: LiveCatalogue, cat: Catalogue, flt: JobFilter, s_cat: Catalogue, s_row: int,
               registered: bool) -> np.ndarray | None:
     if not flt.active:
         return None
     jobs = cat.jobs
-    mask = np.ones(len(jobs.city), dtype=bool)
-    if flt.cities:
-        mask &= _in_places(live, flt.cities, jobs.city, jobs.region)
-    if flt.radius_km is not None:
-        mask &= _within(float(s_cat.seekers.lat[s_row]), float(s_cat.seekers.lon[s_row]), jobs.lat, jobs.lon,
-                        flt.radius_km, "filter.radius_km")
+    home = (float(s_cat.seekers.lat[s_row]), float(s_cat.seekers.lon[s_row]))
+    mask = _place_mask(live, jobs, flt.cities, flt.radius_km, home)
     if flt.job_types:
         for i, kind in enumerate(flt.job_types):
             if kind not in JOB_TYPES:
@@ -89,13 +96,8 @@ def _seeker_mask(live: LiveCatalogue, cat: Catalogue, flt: SeekerFilter, j_cat: 
                  ) -> np.ndarray | None:
     if not flt.active:
         return None
-    seekers = cat.seekers
-    mask = np.ones(len(seekers.city), dtype=bool)
-    if flt.cities:
-        mask &= _in_places(live, flt.cities, seekers.city, seekers.region)
-    if flt.radius_km is not None:
-        mask &= _within(float(j_cat.jobs.lat[j_row]), float(j_cat.jobs.lon[j_row]), seekers.lat, seekers.lon,
-                        flt.radius_km, "filter.radius_km")
+    workplace = (float(j_cat.jobs.lat[j_row]), float(j_cat.jobs.lon[j_row]))
+    mask = _place_mask(live, cat.seekers, flt.cities, flt.radius_km, workplace)
     if flt.priority_groups:
         mask &= (live.seeker_groups() & live.group_bits(list(flt.priority_groups))) != 0
     return mask
