@@ -72,11 +72,12 @@ class CandidateGenerator:
         pop = np.log1p(snap.job_popularity)
         self.popularity_max = float(pop.max()) if len(pop) else 0.0
         self._slot = {int(j): i for i, j in enumerate(self.open_idx)}
-        vectors = self._vectors(cat, snap, self.open_idx)
+        vectors = self.item_vectors(cat, snap, self.open_idx)
         self.dim = vectors.shape[1]
         self.retriever: Retriever = make_retriever(retriever).fit(vectors, groups=cat.jobs.region[self.open_idx])
 
-    def _vectors(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
+    def item_vectors(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
+        """Index vectors of these job rows (also the queries of the reverse, job → seekers, search)."""
         return job_vectors(cat, snap, job_idx, popularity_max=self.popularity_max, weights=self.weights)
 
     def query_vectors(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray) -> np.ndarray:
@@ -100,7 +101,7 @@ class CandidateGenerator:
         slots[new] = len(self.open_idx) + np.arange(int(new.sum()))
         self.open_idx = np.concatenate([self.open_idx, job_idx[new]])
         self._slot.update({int(j): int(s) for j, s in zip(job_idx[new], slots[new], strict=True)})
-        self.retriever.set_items(slots, self._vectors(cat, snap, job_idx), groups=cat.jobs.region[job_idx])
+        self.retriever.set_items(slots, self.item_vectors(cat, snap, job_idx), groups=cat.jobs.region[job_idx])
 
     def drop_jobs(self, job_idx: np.ndarray) -> None:
         """Stop returning these job rows (deleted or closed); unknown rows are ignored."""

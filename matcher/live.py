@@ -212,7 +212,7 @@ class LiveCatalogue:
 
     def job_query_vectors(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
         """Queries against `seeker_index` for these jobs (see `_seeker_items`)."""
-        vectors = self.generator._vectors(cat, snap, job_idx)
+        vectors = self.generator.item_vectors(cat, snap, job_idx)
         return np.hstack([vectors, np.ones((len(job_idx), 1), dtype=np.float32)])
 
     # ---- writes ------------------------------------------------------------------------------------------------
@@ -249,7 +249,9 @@ class LiveCatalogue:
               skill_row=self._job_skills.append(side.skills.matrix))
         self._view = None
         cat, snap = self.view()
-        is_open = open_job_mask(cat, self.as_of, job_idx=rows)
+        # A job posted after the serving clock is new, not "not yet open": with as_of = "data" the clock stays at
+        # the export's last moment while platforms keep posting. Expiry still closes a job.
+        is_open = cat.job_expires_ns[rows] > self.as_of.value
         self.generator.put_jobs(cat, snap, rows[is_open])
         self.generator.drop_jobs(rows[~is_open])
 
