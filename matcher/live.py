@@ -33,16 +33,17 @@ from features.catalogue import (
 )
 from features.history import PairCounts, Snapshot, build_snapshot
 from matcher.data import Dataset
-from matcher.engine import CandidateGenerator, check_model, open_job_mask
+from matcher.engine import CandidateGenerator, check_model
 from matcher.retrieval import UNUSABLE, Retriever, make_retriever, seeker_regions
 from matcher.schema import EVENT_GRADES
 from models.registry import ModelBundle
 
-__all__ = ["LiveCatalogue", "APPLIED_GRADE"]
+__all__ = ["LiveCatalogue", "APPLIED_GRADE", "DELETED_COLUMN"]
 
 _log = logging.getLogger(__name__)
 
 APPLIED_GRADE = EVENT_GRADES["applied"]  # applied, interviewed, hired: jobs `exclude_applied` leaves out
+DELETED_COLUMN = "_journal_deleted"  # set to "1" by matcher.service.core.restore on rows a journal deleted
 _SIDE_COLUMNS = tuple(f.name for f in dataclasses.fields(SideArrays) if f.name != "skills")
 
 
@@ -50,8 +51,10 @@ class _Columns:
     """Arrays sharing one row count, with spare capacity so that appends do not copy the table each time."""
 
     def __init__(self, **arrays: np.ndarray) -> None:
-        # The arrays are adopted, not copied (a million-job catalogue is gigabytes); growth copies them later.
-        self._buf = {name: np.asarray(a) for name, a in arrays.items()}
+        # Arrays the catalogue computed are adopted, not copied (a million-job catalogue is gigabytes); views of
+        # someone else's memory (a DataFrame's columns, read-only under pandas copy-on-write) are copied.
+        self._buf = {name: a if a.flags.owndata and a.flags.writeable else np.array(a, copy=True)
+                     for name, a in arrays.items()}
         self.n = len(next(iter(self._buf.values())))
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -141,11 +144,20 @@ class LiveCatalogue:
         self._note_applied(data.events["seeker_idx"].to_numpy(), data.events["job_idx"].to_numpy(),
                            data.events["grade"].to_numpy())
         self._view: tuple[Catalogue, Snapshot] | None = None
-        self.generator = CandidateGenerator(cat, snap, open_job_mask(cat, as_of), retriever=retriever)
+        # Open = not expired at the serving clock. A job posted after the clock is new, not "not yet open": with
+        # as_of = "now" the clock is the start-up time and platforms keep posting (with "data" no job is posted
+        # after it, so this equals engine.open_job_mask and the batch job's candidates).
+        self.generator = CandidateGenerator(cat, snap, cat.job_expires_ns > as_of.value, retriever=retriever)
         seeker_items = self._seeker_items(cat, snap, np.arange(n_s, dtype=np.int64))
         self._seeker_dim = seeker_items.shape[1]
         self.seeker_index: Retriever = make_retriever(retriever).fit(
             seeker_items, groups=seeker_regions(cat, snap, np.arange(n_s, dtype=np.int64)))
+        for column, delete in ((data.seekers, self.delete_seekers), (data.jobs, self.delete_jobs)):
+            if DELETED_COLUMN in column:
+                # Rows deleted through the journal stay as dead rows, so their past events still count in the
+                # history features exactly as they did before the restart.
+                id_column = "seeker_id" if column is data.seekers else "job_id"
+                delete(column.loc[column[DELETED_COLUMN].eq("1"), id_column].tolist())
         _log.info("live catalogue ready in %.1fs: %d seekers, %d open of %d jobs, model %s",
                   time.perf_counter() - started, n_s, self.generator.n_usable, n_j, bundle.version)
 
@@ -249,9 +261,7 @@ class LiveCatalogue:
               skill_row=self._job_skills.append(side.skills.matrix))
         self._view = None
         cat, snap = self.view()
-        # A job posted after the serving clock is new, not "not yet open": with as_of = "data" the clock stays at
-        # the export's last moment while platforms keep posting. Expiry still closes a job.
-        is_open = cat.job_expires_ns[rows] > self.as_of.value
+        is_open = cat.job_expires_ns[rows] > self.as_of.value  # the same rule as at start-up
         self.generator.put_jobs(cat, snap, rows[is_open])
         self.generator.drop_jobs(rows[~is_open])
 

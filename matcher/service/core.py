@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from matcher.data import (
@@ -34,7 +35,7 @@ from matcher.errors import (
     ModelError,
     NotFoundError,
 )
-from matcher.live import LiveCatalogue
+from matcher.live import DELETED_COLUMN, LiveCatalogue
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service import queries
 from matcher.service.messages import JobQuery, Match, Record, SeekerQuery, ServingInfo, WriteResult
@@ -59,17 +60,25 @@ def _frame(records: Sequence[Record], columns: dict[str, Any]) -> pd.DataFrame:
 
 def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: str, columns: dict[str, Any],
              validate: Callable[[pd.DataFrame, str], pd.DataFrame], what: str) -> pd.DataFrame:
+    """Base rows replaced by their journal upserts; rows the journal deleted are kept, marked DELETED_COLUMN."""
     if not changes:
         return base
-    kept = base[~base[id_column].isin(list(changes))]
+    deleted = [key for key, record in changes.items() if record is None]
+    kept = base[~base[id_column].isin([key for key, record in changes.items() if record is not None])].copy()
+    kept[DELETED_COLUMN] = np.where(kept[id_column].isin(deleted), "1", "")
     upserted = [r for r in changes.values() if r is not None]
     if not upserted:
         return kept.reset_index(drop=True)
-    return pd.concat([kept, validate(_frame(upserted, columns), what)], ignore_index=True)
+    return pd.concat([kept, validate(_frame(upserted, columns), what)], ignore_index=True).fillna(
+        {DELETED_COLUMN: ""})
 
 
 def restore(root: str | Path, replay: Replay) -> Dataset:
-    """The data folder with the journal applied: what the catalogue held when the server last acknowledged."""
+    """The data folder with the journal applied: what the catalogue held when the server last acknowledged.
+
+    Folder rows that the journal deleted stay in the frames, marked in DELETED_COLUMN: LiveCatalogue builds them
+    and deletes them again, so their events count in history as they did live. (A row that only ever existed in
+    the journal and was then deleted has no record left; its events then count for nobody.)"""
     base = load_folder(root)
     seekers = _overlay(base.seekers, replay.seekers, "seeker_id", SEEKER_COLUMNS, validate_seekers,
                        "journal seekers")
