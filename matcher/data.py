@@ -130,7 +130,10 @@ def _check_unique(frame: pd.DataFrame, file: str, column: str) -> None:
     dup = frame[column].duplicated().to_numpy()
     if dup.any():
         row = _first_bad(dup)
-        raise DataValidationError(file, row, column, f"duplicate id {frame[column].iloc[row - 2]!r}")
+        first = int(np.flatnonzero(frame[column].eq(frame[column].iloc[row - 2]).to_numpy())[0]) + _FIRST_DATA_ROW
+        # ", got" marks the value: public_message (what gRPC callers see) cuts it off, ids can carry names.
+        raise DataValidationError(file, row, column, f"duplicate id (first in row {first}), "
+                                                     f"got {frame[column].iloc[row - 2]!r}")
 
 
 def _check_range(frame: pd.DataFrame, file: str, low: str, high: str) -> None:

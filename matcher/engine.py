@@ -29,12 +29,11 @@ from matcher.retrieval import (
     make_retriever,
     seeker_regions,
     seeker_vectors,
-    top_k_rows,
 )
 from models.registry import ModelBundle
 
 __all__ = ["MatchEngine", "CandidateGenerator", "Recommendations", "open_job_mask", "rank_candidates", "rank_seekers",
-           "check_model"]
+           "rank_order", "check_model"]
 
 _log = logging.getLogger(__name__)
 
@@ -148,6 +147,15 @@ class MatchEngine:
                                timings=timings)
 
 
+def rank_order(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Column order of each row: best score first, equal scores by catalogue row.
+
+    Trees give many exactly equal scores (duplicate postings, profile-less seekers); ordering ties by row makes
+    the ranking independent of the order retrieval returned the candidates in, which rounding can change with the
+    number of queries in a matrix product (one online call vs the nightly batch)."""
+    return np.lexsort((rows, -scores), axis=1)
+
+
 def _tick(timings: dict[str, float] | None, stage: str, since: float) -> float:
     now = time.perf_counter()
     if timings is not None:
@@ -184,7 +192,7 @@ def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generat
         scores[valid] = bundle.ranker.predict(features)
         clock = _tick(timings, "trees", clock)
         width = min(k, n)
-        top = top_k_rows(scores, width)
+        top = rank_order(scores, cand)[:, :width]
         picked = np.take_along_axis(cand, top, axis=1)
         picked_scores = np.take_along_axis(scores, top, axis=1)
         found = picked >= 0
@@ -214,8 +222,9 @@ def rank_seekers(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, index: Ret
     features = pair_features(cat, snap, local[valid], np.repeat(job_idx, n)[valid.ravel()])
     model_scores[valid] = bundle.ranker.predict(features)
     width = min(k, n)
-    top = top_k_rows(model_scores, width)
-    picked = np.take_along_axis(np.where(valid, local, -1), top, axis=1)
+    rows = np.where(valid, local, -1)
+    top = rank_order(model_scores, rows)[:, :width]
+    picked = np.take_along_axis(rows, top, axis=1)
     out[:, :width] = picked
     out_scores[:, :width] = np.where(picked >= 0, np.take_along_axis(model_scores, top, axis=1), np.nan)
     return Recommendations(seeker_idx=job_idx, job_idx=out, scores=out_scores)

@@ -38,7 +38,8 @@ class MatchClient:
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
 
     def _call(self, method: str, request: Any, timeout: float | None = None) -> Any:
-        return getattr(self.stub, method)(request, timeout=timeout or self.timeout, metadata=self._metadata)
+        return getattr(self.stub, method)(request, timeout=self.timeout if timeout is None else timeout,
+                                          metadata=self._metadata)
 
     def recommend_jobs(self, seeker_id: str | None = None, *, profile: Record | None = None, k: int = 10,
                        cities: Sequence[str] = (), radius_km: float | None = None, job_types: Sequence[str] = (),
