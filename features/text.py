@@ -64,7 +64,21 @@ class TextEncoder:
         """Dense L2-normalised float32 embeddings; empty text → zero vector."""
         texts = np.asarray(texts, dtype=object)
         out = np.zeros((len(texts), self.svd_.n_components), dtype=np.float32)
+        projection = self._projection()
         for start in range(0, len(texts), batch):
             part = self.sparse(texts[start:start + batch])
-            out[start:start + batch] = self.svd_.transform(part).astype(np.float32)
+            out[start:start + batch] = np.asarray(part @ projection, dtype=np.float32)
         return normalize_rows(out)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("projection_", None)  # derived from svd_; not worth 9 MB in every saved model
+        return state
+
+    def _projection(self) -> np.ndarray:
+        """components_.T, C-contiguous, cached. TruncatedSVD.transform multiplies by the transposed (F-order) view,
+        which scipy copies to C order on every call: 5.5 ms for one live upsert's text, 0.01 ms with the cache."""
+        cached: np.ndarray | None = getattr(self, "projection_", None)
+        if cached is None:
+            cached = self.projection_ = np.ascontiguousarray(self.svd_.components_.T)
+        return cached

@@ -57,6 +57,14 @@ class _Columns:
                      for name, a in arrays.items()}
         self.n = len(next(iter(self._buf.values())))
 
+    def reserve(self, capacity: int) -> None:
+        """Make room for `capacity` rows now, so that the first live appends do not copy gigabytes mid-serving."""
+        for name, buf in self._buf.items():
+            if capacity > len(buf):
+                grown = np.empty((capacity, *buf.shape[1:]), dtype=buf.dtype)
+                grown[:self.n] = buf[:self.n]
+                self._buf[name] = grown
+
     def __getitem__(self, name: str) -> np.ndarray:
         return self._buf[name][:self.n]
 
@@ -134,6 +142,8 @@ class LiveCatalogue:
                               job_type=self.job_types.encode(data.jobs["job_type"].where(
                                   data.jobs["job_type"].ne("")).to_numpy(dtype=object)),
                               skill_row=np.arange(n_j, dtype=np.int64))
+        for columns in (self._seekers, self._jobs):
+            columns.reserve(columns.n + columns.n // 8 + 1024)
         self._seeker_skills = _SkillRows(cat.seekers.skills.matrix)
         self._job_skills = _SkillRows(cat.jobs.skills.matrix)
         self.seeker_ids: list[str] = data.seekers["seeker_id"].tolist()

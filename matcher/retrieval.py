@@ -98,14 +98,20 @@ class ExactRetriever(Retriever):
         return self._buffer[:, :self._n].T
 
     def fit(self, items: np.ndarray, groups: np.ndarray | None = None) -> ExactRetriever:
-        self._buffer = np.ascontiguousarray(np.asarray(items, dtype=np.float32).T)
         self._n = items.shape[0]
-        self._groups = np.full(self._n, -1, dtype=np.int32) if groups is None else np.asarray(groups, np.int32).copy()
-        order = np.argsort(self._groups, kind="stable")
-        bounds = np.searchsorted(self._groups[order], np.unique(self._groups))
-        self._members = {int(self._groups[order[lo]]): order[lo:hi]
+        # Room for live appends (1/8 + 1024), so the first ones do not copy the whole matrix while serving.
+        capacity = self._n + self._n // 8 + 1024
+        self._buffer = np.zeros((items.shape[1], capacity), dtype=np.float32)
+        self._buffer[:, :self._n] = np.asarray(items, dtype=np.float32).T
+        self._groups = np.full(capacity, -1, dtype=np.int32)
+        if groups is not None:
+            self._groups[:self._n] = groups
+        fitted = self._groups[:self._n]
+        order = np.argsort(fitted, kind="stable")
+        bounds = np.searchsorted(fitted[order], np.unique(fitted))
+        self._members = {int(fitted[order[lo]]): order[lo:hi]
                          for lo, hi in zip(bounds, [*bounds[1:], self._n], strict=True)
-                         if self._groups[order[lo]] >= 0}
+                         if fitted[order[lo]] >= 0}
         return self
 
     def set_items(self, rows: np.ndarray, items: np.ndarray, groups: np.ndarray | None = None) -> None:
