@@ -174,7 +174,7 @@ class ExactRetriever(Retriever):
         return idx, val
 
 
-_BLOCK = 64
+_BLOCK = 32  # measured best of 16..128 for top-200 of 16 rows at 175k and 1M items
 
 
 def top_n_exact(scores: np.ndarray, n: int) -> np.ndarray:
