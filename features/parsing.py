@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -96,12 +96,27 @@ _EXPERIENCE_NONE: Final[str] = (
     r"no experience|not required|fresh graduate|new graduate|entry[ -]level|internship|^any$|^none$")
 
 
+_MEMO: dict[Callable[[pd.Series], np.ndarray], dict[str, Any]] = {}
+_MEMO_LIMIT = 200_000  # distinct strings remembered per parser
+
+
 def _factorised(values: pd.Series, parse: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
-    """Apply a vectorised `parse` to the distinct strings of `values` only, then scatter back to all rows."""
+    """Apply a vectorised `parse` to the distinct strings of `values` only, then scatter back to all rows.
+
+    Results are remembered per distinct string: live upserts parse one row at a time, and the few hundred regexes
+    cost milliseconds per call for strings (本科, 3-5年) that recur endlessly."""
     text = values.astype(object).where(values.notna(), "").astype(str)
     codes, uniques = pd.factorize(text)
-    parsed = parse(pd.Series(uniques, dtype=object))
-    return parsed[codes]
+    memo = _MEMO.setdefault(parse, {})
+    missing = [u for u in uniques if u not in memo]
+    if missing:
+        if len(memo) + len(missing) > _MEMO_LIMIT:
+            memo.clear()
+        parsed_missing = parse(pd.Series(missing, dtype=object))
+        memo.update(zip(missing, parsed_missing.tolist(), strict=True))
+    if len(uniques) == 0:
+        return parse(pd.Series([], dtype=object))[codes]
+    return np.array([memo[u] for u in uniques], dtype=np.float64)[codes]
 
 
 def _normalise(values: pd.Series, *, keep_spaces: bool) -> pd.Series:
