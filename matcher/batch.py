@@ -1,22 +1,51 @@
-"""`matcher batch`: top-k open jobs for every seeker, written as FORMAT.md matches.csv (atomically)."""
+"""`matcher batch`: the nightly push, written as FORMAT.md matches.csv plus reasons and model version.
+
+Chunks are matched locally or on a Dask cluster (matcher.cluster), checkpointed in a work directory
+(matcher.checkpoint) and merged into one file that appears only when complete (written aside, fsynced, renamed).
+Every step is deterministic, so re-running with the same inputs writes the same bytes, and a resumed or
+distributed run writes what an uninterrupted local one does.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
+from matcher.checkpoint import ChunkStore
+from matcher.data import fingerprint_folder
 from matcher.engine import MatchEngine
 from matcher.progress import Progress
+from matcher.push import Chunk, ChunkResult, PushConfig, PushContext, cap_and_select, job_caps, plan_chunks
+from matcher.reasons import reasons_text
 
-__all__ = ["run_batch", "recommendations_frame"]
+__all__ = ["run_batch", "recommendations_frame", "BatchResult", "MATCH_COLUMNS"]
+
+MATCH_COLUMNS = ("seeker_id", "rank", "job_id", "score", "model_version", "reasons")
+_WRITE_BLOCK = 1_000_000  # pairs per reasons + CSV block: bounds the memory of the shared-skills matrix
+
+
+@dataclass
+class BatchResult:
+    rows: int
+    seekers_with_matches: int
+    chunks: int
+    chunks_resumed: int
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def recommendations_frame(engine: MatchEngine, seeker_idx: np.ndarray, job_idx: np.ndarray,
                           scores: np.ndarray) -> pd.DataFrame:
+    """(m, k) recommendations as FORMAT.md rows (for notebooks; the batch job writes through Arrow)."""
     m, k = job_idx.shape
     ok = job_idx.ravel() >= 0
     return pd.DataFrame({
@@ -28,31 +57,103 @@ def recommendations_frame(engine: MatchEngine, seeker_idx: np.ndarray, job_idx: 
     })
 
 
-def run_batch(engine: MatchEngine, out: str | Path, k: int, *, chunk: int = 8192,
-              timings: dict[str, float] | None = None) -> int:
-    """Rank for all seekers in chunks; the file appears only when complete. Returns rows written.
+def run_key(engine: MatchEngine, config: PushConfig) -> tuple[str, dict[str, object]]:
+    """What decides the output: data, model, clock and settings. A work directory is only resumed under it."""
+    data = engine.data
+    if data.root is not None:
+        data_id = fingerprint_folder(data.root)
+    else:
+        digest = hashlib.sha256()
+        for frame in (data.seekers, data.jobs, data.events):
+            digest.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+        data_id = digest.hexdigest()
+    description: dict[str, object] = {"data": data_id, "model": engine.bundle.version,
+                                      "as_of": engine.as_of.isoformat(), "config": config.key_fields()}
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest(), description
 
-    `timings`, when given, accumulates seconds per stage (the engine's stages plus `writing`)."""
+
+Runner = Callable[[list[Chunk], Callable[[Chunk, ChunkResult], None]], None]
+
+
+def run_batch(engine: MatchEngine, out: str | Path, config: PushConfig, *, work_dir: str | Path | None = None,
+              runner: Runner | None = None, keep_work: bool = False,
+              timings: dict[str, float] | None = None) -> BatchResult:
+    """Push matches for every seeker of the engine's catalogue into `out`.
+
+    `runner(chunks, on_done)` matches the chunks somewhere (default: here, one after another) and calls `on_done`
+    for each finished one; `matcher.cluster.dask_runner` is the distributed one. `timings` accumulates seconds
+    per stage (retrieval, features, trees, top_k, merge, writing)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    n_seekers = len(engine.data.seekers)
-    progress = Progress("seekers matched", total=n_seekers)
-    rows = 0
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        for start in range(0, n_seekers, chunk):
-            block = np.arange(start, min(start + chunk, n_seekers), dtype=np.int64)
-            recs = engine.recommend(block, k, timings=timings)
-            clock = time.perf_counter()
-            frame = recommendations_frame(engine, block, recs.job_idx, recs.scores)
-            frame.to_csv(fh, index=False, header=start == 0, lineterminator="\n")
-            if timings is not None:
-                timings["writing"] = timings.get("writing", 0.0) + time.perf_counter() - clock
-            rows += len(frame)
-            progress.advance(len(block))
-        if n_seekers == 0:
-            fh.write("seeker_id,rank,job_id,score,model_version\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, out)
-    return rows
+    key, description = run_key(engine, config)
+    store = ChunkStore(Path(work_dir) if work_dir is not None else out.with_name(f".{out.name}.work"), key,
+                       description)
+    chunks = plan_chunks(engine, config.chunk_size)
+    todo = [c for c in chunks if not store.done(c.id)]
+    total_seekers = sum(len(c.rows) for c in chunks)
+    progress = Progress("seekers matched", total=total_seekers)
+    progress.advance(total_seekers - sum(len(c.rows) for c in todo))  # resumed chunks count as done
+    stage_times = timings if timings is not None else {}
+
+    def on_done(chunk: Chunk, result: ChunkResult) -> None:
+        store.save(chunk.id, {name: a.astype(np.int32) if a.dtype.kind == "i" else a
+                              for name, a in result.arrays().items()})
+        for stage, seconds in result.timings.items():
+            stage_times[stage] = stage_times.get(stage, 0.0) + seconds
+        progress.advance(len(chunk.rows))
+
+    if todo:
+        if runner is None:
+            context = PushContext(engine, config)
+            for chunk in todo:
+                on_done(chunk, context.match(chunk.rows))
+        else:
+            runner(todo, on_done)
+    progress.close()
+
+    clock = time.perf_counter()
+    parts = [store.load(c.id) for c in chunks]
+    seeker = np.concatenate([p["seeker"] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
+    job = np.concatenate([p["job"] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
+    score = np.concatenate([p["score"] for p in parts]) if parts else np.empty(0)
+    caps = job_caps(engine.data.jobs["headcount"], config)
+    seeker, rank, job, score = cap_and_select(seeker, job, score, caps, config.k)
+    stage_times["merge"] = stage_times.get("merge", 0.0) + time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    _write_matches(engine, out, seeker, rank, job, score)
+    stage_times["writing"] = stage_times.get("writing", 0.0) + time.perf_counter() - clock
+    if not keep_work:
+        store.clear()
+    return BatchResult(rows=len(seeker), seekers_with_matches=len(np.unique(seeker)), chunks=len(chunks),
+                       chunks_resumed=len(chunks) - len(todo), timings=stage_times)
+
+
+def _write_matches(engine: MatchEngine, out: Path, seeker: np.ndarray, rank: np.ndarray, job: np.ndarray,
+                   score: np.ndarray) -> None:
+    schema = pa.schema([(name, pa.string()) if name not in ("rank", "score") else
+                        (name, pa.int32() if name == "rank" else pa.float64()) for name in MATCH_COLUMNS])
+    seeker_ids = engine.data.seekers["seeker_id"].to_numpy(dtype=object)
+    job_ids = engine.data.jobs["job_id"].to_numpy(dtype=object)
+    version = engine.bundle.version
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as fh:
+            fh.write((",".join(MATCH_COLUMNS) + "\n").encode())  # Arrow would quote the header's names
+            options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+            with pa_csv.CSVWriter(fh, schema, write_options=options) as writer:
+                for start in range(0, len(seeker), _WRITE_BLOCK):
+                    s, j = seeker[start:start + _WRITE_BLOCK], job[start:start + _WRITE_BLOCK]
+                    writer.write_table(pa.table({
+                        "seeker_id": pa.array(seeker_ids[s], type=pa.string()),
+                        "rank": pa.array(rank[start:start + _WRITE_BLOCK], type=pa.int32()),
+                        "job_id": pa.array(job_ids[j], type=pa.string()),
+                        "score": pa.array(np.round(score[start:start + _WRITE_BLOCK], 6)),
+                        "model_version": pa.array(np.full(len(s), version, dtype=object), type=pa.string()),
+                        "reasons": reasons_text(engine.catalogue, s, j),
+                    }, schema=schema))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)

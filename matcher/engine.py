@@ -33,7 +33,7 @@ from matcher.retrieval import (
 from models.registry import ModelBundle
 
 __all__ = ["MatchEngine", "CandidateGenerator", "Recommendations", "open_job_mask", "rank_candidates", "rank_seekers",
-           "rank_order", "check_model"]
+           "rank_order", "check_model", "pair_keys"]
 
 _log = logging.getLogger(__name__)
 
@@ -156,6 +156,16 @@ def rank_order(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.lexsort((rows, -scores), axis=1)
 
 
+def pair_keys(seeker_idx: np.ndarray, job_idx: np.ndarray, n_jobs: int) -> np.ndarray:
+    """One int64 per (seeker row, job row): set operations on pairs become operations on sorted integers."""
+    return np.asarray(seeker_idx, dtype=np.int64) * max(n_jobs, 1) + np.asarray(job_idx, dtype=np.int64)
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
 def _tick(timings: dict[str, float] | None, stage: str, since: float) -> float:
     now = time.perf_counter()
     if timings is not None:
@@ -166,10 +176,13 @@ def _tick(timings: dict[str, float] | None, stage: str, since: float) -> float:
 def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generator: CandidateGenerator,
                     seeker_idx: np.ndarray, k: int, n_candidates: int, *, batch: int = 4096,
                     allowed: Sequence[np.ndarray | None] | None = None,
+                    exclude: np.ndarray | None = None,
                     timings: dict[str, float] | None = None) -> Recommendations:
     """Top-k jobs per seeker: retrieve n_candidates, featurize the pairs, score with the model, keep the best k.
 
     `allowed` (per seeker: a bool mask over job rows, or None) restricts what may be retrieved, for filters.
+    `exclude` (sorted int64 `pair_keys` of (seeker row, job row)) drops those pairs after retrieval: the nightly
+    push leaves out jobs already pushed to, applied to or rejected by a seeker without a mask per seeker.
     `timings`, when given, accumulates seconds per stage (retrieval, features, trees, top_k) for benchmarks.
     """
     n_cand = max(n_candidates, k)
@@ -180,6 +193,9 @@ def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generat
         clock = time.perf_counter()
         cand = generator.candidates(cat, snap, block, n_cand,
                                     None if allowed is None else allowed[start:start + batch])
+        if exclude is not None and len(exclude) and cand.size:
+            cand = np.where(_contains(exclude, pair_keys(np.repeat(block, cand.shape[1]), cand.ravel(),
+                                                         len(cat.job_posted_ns)).reshape(cand.shape)), -1, cand)
         clock = _tick(timings, "retrieval", clock)
         m, n = cand.shape
         if n == 0:

@@ -8,11 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
 
 from features.catalogue import Catalogue
 from features.geo import haversine_km
 
-__all__ = ["Reasons", "explain", "SALARY_UNKNOWN", "SALARY_BELOW", "SALARY_MEETS", "SALARY_ABOVE"]
+__all__ = ["Reasons", "explain", "reasons_text", "SALARY_UNKNOWN", "SALARY_BELOW", "SALARY_MEETS", "SALARY_ABOVE"]
 
 SALARY_UNKNOWN, SALARY_BELOW, SALARY_MEETS, SALARY_ABOVE = 0, 1, 2, 3  # = matcher.v1.SalaryFit
 
@@ -26,8 +29,9 @@ class Reasons:
     in_desired_city: bool
 
 
-def explain(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray) -> list[Reasons]:
-    """Reasons for the pairs (seeker_idx[i], job_idx[i])."""
+def _reason_arrays(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray
+                   ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shared skills (CSR, one row per pair), skill names, distance km, salary fit, same city, desired city."""
     s, j = cat.seekers, cat.jobs
     shared = s.skills.rows(seeker_idx).multiply(j.skills.rows(job_idx)).tocsr()
     shared.sort_indices()
@@ -44,6 +48,12 @@ def explain(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray) -> list
     city = j.city[job_idx]
     same_city = (s.city[seeker_idx] == city) & (city >= 0)
     desired = ((cat.desired_city[seeker_idx] == city[:, None]).any(axis=1)) & (city >= 0)
+    return shared, names, distance, fit, same_city, desired
+
+
+def explain(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray) -> list[Reasons]:
+    """Reasons for the pairs (seeker_idx[i], job_idx[i])."""
+    shared, names, distance, fit, same_city, desired = _reason_arrays(cat, seeker_idx, job_idx)
     out = []
     for i in range(len(seeker_idx)):
         row = shared.indices[shared.indptr[i]:shared.indptr[i + 1]]
@@ -52,3 +62,27 @@ def explain(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray) -> list
                            salary_fit=int(fit[i]), same_city=bool(same_city[i]),
                            in_desired_city=bool(desired[i])))
     return out
+
+
+_SALARY_WORDS = np.array(["", "salary=below", "salary=meets", "salary=above"], dtype=object)
+
+
+def reasons_text(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray) -> pa.Array:
+    """The same reasons as one short string per pair, for files: built with Arrow string kernels (a nightly run
+    writes tens of millions), e.g. `skills=电工证|焊接;km=3.2;salary=meets;same_city`."""
+    shared, names, distance, fit, same_city, desired = _reason_arrays(cat, seeker_idx, job_idx)
+    skill_lists = pa.ListArray.from_arrays(pa.array(shared.indptr.astype(np.int32)),
+                                           pa.array(names[shared.indices], type=pa.string()))
+    skills = pc.binary_join(skill_lists, "|")
+    has_skills = np.diff(shared.indptr) > 0
+    km = pc.cast(pa.array(np.round(distance, 1)), pa.string())
+    parts = [
+        pc.if_else(pa.array(has_skills), pc.binary_join_element_wise("skills=", skills, ""), pa.scalar("")),
+        pc.if_else(pa.array(~np.isnan(distance)), pc.binary_join_element_wise("km=", pc.fill_null(km, ""), ""),
+                   pa.scalar("")),
+        pa.array(_SALARY_WORDS[fit], type=pa.string()),
+        pa.array(np.where(same_city, "same_city", np.where(desired, "desired_city", "")), type=pa.string()),
+    ]
+    joined = pc.binary_join_element_wise(*parts, ";")
+    # Drop the separators that unknown parts left behind.
+    return pc.replace_substring_regex(pc.replace_substring_regex(joined, ";{2,}", ";"), "^;|;$", "")

@@ -23,7 +23,7 @@ from features.text import TextEncoder
 from matcher.errors import ModelError
 from models.ranker import LambdaRanker
 
-__all__ = ["ModelBundle", "save_model", "load_model", "promote", "list_versions"]
+__all__ = ["ModelBundle", "save_model", "load_model", "model_files", "promote", "list_versions"]
 
 _FILES = ("model.txt", "encoder.pkl", "meta.json")
 
@@ -33,6 +33,7 @@ class ModelBundle:
     ranker: LambdaRanker
     encoder: TextEncoder
     meta: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None  # the version directory it was loaded from (None: trained in this process)
 
     @property
     def version(self) -> str:
@@ -116,4 +117,11 @@ def load_model(path: str | Path) -> ModelBundle:
     if list(booster.feature_name()) != list(meta.get("feature_names", [])):
         raise ModelError(f"{directory}: model.txt feature names differ from meta.json")
     ranker = LambdaRanker.from_booster(booster, meta.get("params", {}), model_file=directory / "model.txt")
-    return ModelBundle(ranker=ranker, encoder=encoder, meta=meta)
+    return ModelBundle(ranker=ranker, encoder=encoder, meta=meta, source=directory)
+
+
+def model_files(directory: str | Path) -> dict[str, bytes]:
+    """The files of one model version (with any compiled-trees cache), to ship to machines without the folder."""
+    directory = _resolve(Path(directory))
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())
+            if p.is_file() and (p.name in _FILES or (p.name.startswith("trees-") and p.suffix == ".o"))}

@@ -241,7 +241,7 @@ def test_batch_writes_top_k_open_jobs_for_every_seeker(tmp_path: Path, capsys: C
                                                        batch_folder: Path, k: int) -> None:
     out = tmp_path / "matches.csv"
     argv = ["batch", "--data", str(batch_folder), "--model", str(model), "--out", str(out), "--k", str(k),
-            "--as-of", AS_OF]
+            "--as-of", AS_OF, "--pushes-per-opening", "0"]  # uncapped: k for everyone when k jobs are open
     assert main(argv) == 0
     assert "matches for" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8").splitlines()[0].startswith("seeker_id,rank,job_id,score")

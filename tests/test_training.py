@@ -101,7 +101,7 @@ def test_protected_columns_do_not_move_rankings(trained: dict[str, Any], synthet
 def test_batch_writes_format_md_matches(trained: dict[str, Any], tmp_path: Path) -> None:
     data = trained["data"]
     out = tmp_path / "matches.csv"
-    rows = api.batch(trained["bundle"], data, out, k=7)
+    rows = api.batch(trained["bundle"], data, out, 7).rows
     matches = pd.read_csv(out, dtype={"seeker_id": str, "job_id": str})
     assert list(matches.columns[:4]) == ["seeker_id", "rank", "job_id", "score"]
     assert len(matches) == rows and matches.groupby("seeker_id").size().max() <= 7
