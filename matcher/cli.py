@@ -39,7 +39,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     data = api.load_data(args.data)
-    config = api.TrainConfig(holdout_days=args.holdout_days, n_candidates=args.candidates)
+    config = api.TrainConfig(holdout_days=args.holdout_days, n_candidates=args.candidates,
+                             cluster=getattr(args, "cluster", None))
+    if args.trees is not None:
+        config.n_estimators = args.trees
     started = time.perf_counter()
     bundle, summary = api.train(data, config)
     path = api.save(bundle, args.model, data, extra={"config": asdict(config)})
@@ -51,11 +54,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_batch(args: argparse.Namespace) -> int:
     bundle = api.load(args.model)
     data = api.load_data(args.data)
+    config = api.PushConfig(k=args.k, n_candidates=args.candidates, pool=args.pool,
+                            pushes_per_opening=args.pushes_per_opening, min_job_cap=args.min_job_cap,
+                            exclude_seen=args.exclude_seen, chunk_size=args.chunk_size,
+                            since=api.parse_time(args.since, "--since") if args.since else None)
     started = time.perf_counter()
-    rows = api.batch(bundle, data, args.out, args.k, as_of=args.as_of)
+    result = api.batch(bundle, data, args.out, config, as_of=args.as_of, work_dir=args.work_dir,
+                       cluster=args.cluster, keep_work=args.keep_work)
     elapsed = time.perf_counter() - started
-    print(f"wrote {rows:,} matches for {len(data.seekers):,} seekers to {args.out} in {elapsed:.1f}s "
-          f"({len(data.seekers) / max(elapsed, 1e-9):,.0f} seekers/s), model {bundle.version}")
+    resumed = f", {result.chunks_resumed} of {result.chunks} chunks resumed" if result.chunks_resumed else ""
+    print(f"wrote {result.rows:,} matches for {result.seekers_with_matches:,} of {len(data.seekers):,} seekers to "
+          f"{args.out} in {elapsed:.1f}s ({len(data.seekers) / max(elapsed, 1e-9):,.0f} seekers/s{resumed}), "
+          f"model {bundle.version}")
     return 0
 
 
@@ -84,12 +94,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         (data_dir / name).write_bytes(demo.joinpath(name).read_bytes())
     print(f"[1/4] training on the built-in demo data (real US job-board views, see {data_dir})")
     model_dir, report_dir, matches = work / "model", work / "report", work / "matches.csv"
-    _cmd_train(argparse.Namespace(data=data_dir, model=model_dir, holdout_days=14.0, candidates=200))
+    _cmd_train(_parser().parse_args(["train", "--data", str(data_dir), "--model", str(model_dir)]))
     print("[2/4] evaluating the model against baselines on the held-out last 14 days")
     _cmd_evaluate(argparse.Namespace(data=data_dir, model=model_dir, report=report_dir, test_start=None,
                                      candidates=200))
     print("[3/4] batch matching: top-10 open jobs for every seeker")
-    _cmd_batch(argparse.Namespace(data=data_dir, model=model_dir, out=matches, k=10, as_of=None))
+    _cmd_batch(_parser().parse_args(["batch", "--data", str(data_dir), "--model", str(model_dir), "--out",
+                                     str(matches), "--k", "10"]))
     print("[4/4] serving the model over gRPC (matcher serve) and querying it (matcher.service.MatchClient)")
     run_demo_service(data_dir, model_dir, matches, work / "journal.sqlite")
     print(f"\nmatches: {matches}\nreport:  {report_dir / 'report.md'}\nmodel:   {model_dir}")
@@ -104,6 +115,10 @@ def _positive_int(text: str) -> int:
     if not 1 <= value <= 1000:
         raise argparse.ArgumentTypeError(f"must be between 1 and 1000, got {value}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else _positive_int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -125,6 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout-days", type=float, default=14.0,
                    help="newest days kept out of training for `matcher evaluate` (0: train on everything)")
     p.add_argument("--candidates", type=_positive_int, default=200, help="retrieval depth for training queries")
+    p.add_argument("--trees", type=int, help="most trees to grow (default 1500; a cluster run grows them all, as "
+                                             "lightgbm.dask has no early stopping)")
+    p.add_argument("--cluster", help="tcp://HOST:PORT of a Dask scheduler: fit with lightgbm.dask there")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("batch", help="top-k open jobs for every seeker in a folder")
@@ -133,6 +151,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=_positive_int, default=20, help="matches per seeker (1..1000)")
     p.add_argument("--out", required=True)
     p.add_argument("--as-of", help="ISO time the matches are for (default: latest time in the folder)")
+    p.add_argument("--since", help="ISO time of the last run: rematch seekers changed since then against all open "
+                                   "jobs, the others only against jobs posted since then")
+    p.add_argument("--candidates", type=_positive_int, default=200,
+                   help="retrieval depth re-ranked by the model (the service default too)")
+    p.add_argument("--pool", type=_non_negative_int, default=0,
+                   help="best jobs kept per seeker before the per-job cap (default 0 = 3k)")
+    p.add_argument("--pushes-per-opening", type=float, default=50.0,
+                   help="per-job cap = max(--min-job-cap, ceil(headcount x this)); 0 = no cap")
+    p.add_argument("--min-job-cap", type=_positive_int, default=10)
+    p.add_argument("--exclude-seen", action=argparse.BooleanOptionalAction, default=True,
+                   help="leave out jobs already pushed to, applied to or rejected by the seeker (default: on)")
+    p.add_argument("--chunk-size", type=int, default=8192, help="seekers per chunk (the unit of resume and of Dask)")
+    p.add_argument("--work-dir", help="checkpoints of finished chunks (default: .OUT.work next to --out)")
+    p.add_argument("--keep-work", action="store_true", help="keep the checkpoints after a successful run")
+    p.add_argument("--cluster", help="tcp://HOST:PORT of a Dask scheduler (default: run here)")
     p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("evaluate", help="model vs baselines on a time split; writes a report")

@@ -11,6 +11,8 @@ the hold-out is the validation set for early stopping; the model is then refit o
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +50,7 @@ class TrainConfig:
     smoothing_trees: int = 50       # the tree count is the best of the validation curve's moving average
     params: dict[str, Any] = field(default_factory=dict)
     refit: bool = True
+    cluster: str | None = None      # tcp://host:port of a Dask scheduler: fit with lightgbm.dask there
 
 
 @dataclass
@@ -143,6 +146,21 @@ def _stack(parts: list[LabelledQueries]) -> tuple[np.ndarray, np.ndarray, np.nda
             np.concatenate([p.group for p in parts]))
 
 
+@contextmanager
+def _cluster_client(address: str | None) -> Iterator[Any]:
+    if address is None:
+        yield None
+        return
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=30)
+    except OSError as exc:
+        raise MatcherError(f"--cluster {address}: cannot reach the Dask scheduler ({exc})") from exc
+    with client:
+        yield client
+
+
 def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle, dict[str, Any]]:
     """Fit encoder and ranker on `data`; returns the bundle and a summary (windows, sizes, validation NDCG)."""
     config = config or TrainConfig()
@@ -161,18 +179,20 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
     progress.close()
     if not parts or valid is None:
         raise MatcherError("no training or validation queries: every window lacks positive events")
-    X, y, group = _stack(parts)
-    ranker = LambdaRanker(params=config.params, n_estimators=config.n_estimators,
-                          early_stopping_rounds=config.early_stopping_rounds).fit(
-        X, y, group, feature_names=FEATURE_NAMES, eval_set=(valid.features, valid.label, valid.group))
-    curve = np.asarray(ranker.evals_result_["valid"]["ndcg@10"])
-    best = smoothed_best_iteration(curve, config.smoothing_trees)
-    valid_ndcg = float(curve[best - 1])
-    ranker.best_iteration_ = best
-    if config.refit:
-        X, y, group = _stack([*parts, valid])
-        ranker = LambdaRanker(params=config.params, n_estimators=max(best, 1)).fit(
-            X, y, group, feature_names=FEATURE_NAMES)
+    with _cluster_client(config.cluster) as client:
+        X, y, group = _stack(parts)
+        ranker = LambdaRanker(params=config.params, n_estimators=config.n_estimators,
+                              early_stopping_rounds=config.early_stopping_rounds).fit(
+            X, y, group, feature_names=FEATURE_NAMES, eval_set=(valid.features, valid.label, valid.group),
+            client=client)
+        curve = np.asarray(ranker.evals_result_["valid"]["ndcg@10"])
+        best = smoothed_best_iteration(curve, config.smoothing_trees)
+        valid_ndcg = float(curve[best - 1])
+        ranker.best_iteration_ = best
+        if config.refit:
+            X, y, group = _stack([*parts, valid])
+            ranker = LambdaRanker(params=config.params, n_estimators=max(best, 1)).fit(
+                X, y, group, feature_names=FEATURE_NAMES, client=client)
     summary = {
         "test_start": windows.test_start.isoformat(),
         "train_windows": [(a.isoformat(), b.isoformat()) for a, b in windows.train],
@@ -187,6 +207,7 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
         "negatives": "retrieval candidates and uniformly random open jobs without a positive event, "
                      "+ logged exposures (grade 0)",
         "n_random_negatives": config.n_random_negatives,
+        "trained_on": config.cluster or "this machine",
     }
     meta: dict[str, Any] = {"training": summary}
     if data.root is not None:  # lets `evaluate` find this model's own hold-out before the model is saved

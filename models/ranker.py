@@ -48,11 +48,20 @@ class LambdaRanker:
         self.early_stopping_rounds = early_stopping_rounds
 
     def fit(self, X: np.ndarray, y: np.ndarray, group: np.ndarray, *, feature_names: Sequence[str],
-            eval_set: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> LambdaRanker:
+            eval_set: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, client: Any = None) -> LambdaRanker:
+        """`client` (a dask.distributed Client) trains on its cluster: all n_estimators trees, no early stopping
+        (lightgbm.dask has none), the validation curve recorded in evals_result_ as here."""
         forbidden = protected_feature_names(feature_names)
         if forbidden:
             raise ModelError(f"refusing to train on protected attributes: {', '.join(forbidden)}")
         params = {**DEFAULT_PARAMS, **(self.params or {})}
+        self.evals_result_: dict[str, Any] = {}
+        if client is not None:
+            from models.distributed import fit_on_dask
+
+            self.booster_, self.evals_result_ = fit_on_dask(client, params, self.n_estimators, X, y, group,
+                                                            list(feature_names), eval_set)
+            return self._fitted(params, self.booster_.current_iteration())
         train = lgb.Dataset(X, label=y, group=group, feature_name=list(feature_names), free_raw_data=True)
         valid_sets = [train]
         callbacks: list[Callable[..., Any]] = [lgb.log_evaluation(period=0)]
@@ -60,11 +69,13 @@ class LambdaRanker:
             vx, vy, vg = eval_set
             valid_sets.append(lgb.Dataset(vx, label=vy, group=vg, reference=train))
             callbacks.append(lgb.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False))
-        self.evals_result_: dict[str, Any] = {}
         callbacks.append(lgb.record_evaluation(self.evals_result_))
         self.booster_ = lgb.train(params, train, num_boost_round=self.n_estimators, valid_sets=valid_sets,
                                   valid_names=["train", "valid"][: len(valid_sets)], callbacks=callbacks)
-        self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
+        return self._fitted(params, int(self.booster_.best_iteration or self.booster_.current_iteration()))
+
+    def _fitted(self, params: dict[str, Any], best_iteration: int) -> LambdaRanker:
+        self.best_iteration_ = best_iteration
         self.feature_names_ = list(self.booster_.feature_name())
         self.params_ = params
         self.predictor_: TreePredictor = LightGBMPredictor(self.booster_, self.best_iteration_)
