@@ -1,12 +1,14 @@
-"""Batch-matching benchmark: our engine against a naive baseline, in the same run, on synthetic Chinese data.
+"""Nightly push benchmark: `matcher batch` against a naive baseline and the machine's GEMM bound, in one run.
 
-    python -m benchmarks.bench_batch --seekers 100000 --jobs 20000 --k 100 --runs 3
+    python -m benchmarks.bench_batch --seekers 1000000 --jobs 200000 --k 20 --candidates 100 --runs 3
 
-- engine: `matcher batch` as the CLI runs it (catalogue build, retrieval of `--candidates` jobs per seeker,
-  pair features, LightGBM, top-k, CSV writing), over every seeker.
+- engine: `matcher batch` as the CLI runs it (catalogue build, retrieval of `--candidates` jobs per seeker, pair
+  features, trees, push rules and per-job caps, reasons, CSV writing), over every seeker, in chunks.
 - naive: what one writes first: a pandas cross join of each block of seekers with every open job, features for
   every pair, `Booster.predict` on all of them, sort, keep k. It scales linearly in seekers, so it runs on a
   sample (`--naive-seekers`) and its seekers/s is what the ratio uses; its full-run time is extrapolated.
+- lower bound for dense retrieval: the matrix products alone (seekers x open jobs x dims x 2 flops) at the GEMM
+  rate this machine measures in the same process, with the same shapes the engine uses.
 
 Each measurement runs in its own process (peak RSS is per process) `--runs` times; medians are reported. The model
 is trained once on a separate, smaller synthetic set with events. The naive top-k is exact (every job scored), so
@@ -31,7 +33,7 @@ import pandas as pd
 
 __all__ = ["main"]
 
-_STAGES = ("load", "catalogue", "retrieval", "features", "trees", "top_k", "writing")
+_STAGES = ("load", "catalogue", "retrieval", "features", "trees", "top_k", "merge", "writing")
 
 
 def _peak_rss_gib() -> float:
@@ -64,6 +66,7 @@ def _engine_worker(data_dir: Path, model_dir: Path, k: int, candidates: int, out
     from matcher import api
     from matcher.batch import run_batch
     from matcher.engine import MatchEngine
+    from matcher.push import PushConfig
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -73,10 +76,32 @@ def _engine_worker(data_dir: Path, model_dir: Path, k: int, candidates: int, out
     clock = time.perf_counter()
     engine = MatchEngine(bundle, data, n_candidates=candidates)
     timings["catalogue"] = time.perf_counter() - clock
-    rows = run_batch(engine, out, k, timings=timings)
+    result = run_batch(engine, out, PushConfig(k=k, n_candidates=candidates), work_dir=out.with_name("work"),
+                       timings=timings)
     wall = time.perf_counter() - started
+    n_open, dim = len(engine.generator.open_idx), engine.generator.dim
+    gemm = _gemm_rate(dim)
+    bound = 2.0 * len(data.seekers) * n_open * dim / gemm
     return {"wall_s": wall, "seekers": len(data.seekers), "seekers_per_s": len(data.seekers) / wall,
-            "rows": rows, "stages_s": timings, "peak_rss_gib": _peak_rss_gib()}
+            "rows": result.rows, "seekers_with_matches": result.seekers_with_matches, "stages_s": timings,
+            "peak_rss_gib": _peak_rss_gib(), "open_jobs": n_open, "dims": dim, "gemm_gflops": gemm / 1e9,
+            "retrieval_bound_s": bound, "trees": bundle.ranker.best_iteration_,
+            "tree_backend": getattr(bundle.ranker.predictor_, "name", "?")}
+
+
+def _gemm_rate(dim: int, queries: int = 4096, items: int = 32768, repeats: int = 7) -> float:
+    """float32 flop/s of the retrieval's matrix product shape (queries x dim) @ (dim x items), both cores."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((queries, dim), dtype=np.float32)
+    b = rng.standard_normal((dim, items), dtype=np.float32)  # the engine keeps items transposed, (dim, n)
+    out = np.empty((queries, items), dtype=np.float32)
+    np.matmul(a, b, out=out)
+    times = []
+    for _ in range(repeats):
+        clock = time.perf_counter()
+        np.matmul(a, b, out=out)
+        times.append(time.perf_counter() - clock)
+    return 2.0 * queries * items * dim / statistics.median(times)
 
 
 def _naive_worker(data_dir: Path, model_dir: Path, k: int, sample: int, seed: int, block: int = 10) -> dict[str, Any]:
