@@ -192,7 +192,7 @@ def _report(out: Path, config: dict[str, Any], engine_runs: list[dict[str, Any]]
     fig.savefig(out / "batch.png", dpi=110)
     plt.close(fig)
     text = "\n".join([
-        f"# Batch matching: {n:,} seekers x {config['jobs']:,} jobs, top-{config['k']}",
+        f"# Nightly push: {n:,} seekers x {config['jobs']:,} jobs, top-{config['k']}",
         "",
         f"Medians of {len(engine_runs)} engine runs and {len(naive_runs)} naive runs (naive on "
         f"{config['naive_seekers']:,} sampled seekers, full-run time extrapolated). Retrieval depth "
@@ -206,6 +206,8 @@ def _report(out: Path, config: dict[str, Any], engine_runs: list[dict[str, Any]]
         "",
         markdown_table(stage_rows, ["seconds", "share"], first="engine stage", digits=3),
         "",
+        *_bound_and_targets(engine_runs, stages, config),
+        "",
         "![throughput and stages](batch.png)",
     ])
     path = out / "batch.md"
@@ -218,13 +220,40 @@ def _report(out: Path, config: dict[str, Any], engine_runs: list[dict[str, Any]]
     return path
 
 
+def _bound_and_targets(engine_runs: list[dict[str, Any]], stages: dict[str, float],
+                       config: dict[str, Any]) -> list[str]:
+    med = statistics.median
+    first = engine_runs[0]
+    bound = med(r["retrieval_bound_s"] for r in engine_runs)
+    gflops = med(r["gemm_gflops"] for r in engine_runs)
+    wall = med(r["wall_s"] for r in engine_runs)
+    peak = max(r["peak_rss_gib"] for r in engine_runs)
+    short = med(config["seekers"] - r["seekers_with_matches"] for r in engine_runs)
+    return [
+        f"Dense retrieval lower bound: {config['seekers']:,} seekers x {first['open_jobs']:,} open jobs x "
+        f"{first['dims']} dims x 2 flops at this machine's measured float32 GEMM rate ({gflops:,.0f} GFLOP/s, "
+        f"same process, same shapes) = **{bound:,.1f} s**; the engine's retrieval stage took "
+        f"{stages['retrieval']:,.1f} s = **{stages['retrieval'] / max(bound, 1e-9):.2f}x the bound** (the rest: "
+        f"the same-region bonus, the exact block-max top-n and the chunking).",
+        "",
+        f"Trees: {first['trees']} ({first['tree_backend']}). Push rules on: per-job caps (50 pushes per opening, at "
+        f"least 10), seen pairs excluded; rows written {med(r['rows'] for r in engine_runs):,.0f}; seekers left "
+        f"with no push by the caps: {short:,.0f}.",
+        "",
+        "| target | measured | met |",
+        "|---|---:|---|",
+        f"| wall time < 30 min | {wall / 60:,.1f} min | {'yes' if wall < 1800 else '**no**'} |",
+        f"| peak memory < 12 GiB | {peak:,.2f} GiB | {'yes' if peak < 12 else '**no**'} |",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seekers", type=int, default=100_000)
-    parser.add_argument("--jobs", type=int, default=20_000)
-    parser.add_argument("--k", type=int, default=100)
-    parser.add_argument("--candidates", type=int, default=200)
-    parser.add_argument("--naive-seekers", type=int, default=100)
+    parser.add_argument("--seekers", type=int, default=1_000_000)
+    parser.add_argument("--jobs", type=int, default=200_000)
+    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--naive-seekers", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None, help="cache for data and model (default: a tmp dir)")

@@ -38,6 +38,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
+def _best_or_all(booster: lgb.Booster) -> int:
+    """The early-stopping iteration, or every tree (a loaded booster reports best_iteration -1, not 0)."""
+    return int(booster.best_iteration) if booster.best_iteration > 0 else int(booster.current_iteration())
+
+
 class LambdaRanker:
     """Query = one seeker at one time split; labels are FORMAT.md grades (0..4)."""
 
@@ -72,7 +77,7 @@ class LambdaRanker:
         callbacks.append(lgb.record_evaluation(self.evals_result_))
         self.booster_ = lgb.train(params, train, num_boost_round=self.n_estimators, valid_sets=valid_sets,
                                   valid_names=["train", "valid"][: len(valid_sets)], callbacks=callbacks)
-        return self._fitted(params, int(self.booster_.best_iteration or self.booster_.current_iteration()))
+        return self._fitted(params, _best_or_all(self.booster_))
 
     def _fitted(self, params: dict[str, Any], best_iteration: int) -> LambdaRanker:
         self.best_iteration_ = best_iteration
@@ -88,7 +93,7 @@ class LambdaRanker:
         """A fitted ranker from a saved booster; with `model_file` its trees may be compiled (models.trees)."""
         ranker = cls(params=params)
         ranker.booster_ = booster
-        ranker.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
+        ranker.best_iteration_ = _best_or_all(booster)
         ranker.feature_names_ = list(booster.feature_name())
         ranker.params_ = params
         ranker.predictor_ = make_predictor(booster, ranker.best_iteration_, model_file)
