@@ -78,6 +78,30 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_market(args: argparse.Namespace) -> int:
+    from matcher.market import labour_market
+
+    by = tuple(k for k in args.by.split(",") if k)
+    data = api.load_data(args.data)
+    try:
+        view = labour_market(data, as_of=api.parse_time(args.as_of, "--as-of") if args.as_of else None, by=by,
+                             min_cell=args.min_cell, totals=args.totals)
+    except ValueError as exc:
+        raise MatcherError(f"--by {args.by}: {exc}") from exc
+    table = view.table.sort_values("openings", ascending=False, kind="stable")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False)
+    print(f"labour market at {view.as_of}: {view.open_jobs:,} open jobs, {view.active_seekers:,} active seekers "
+          f"({view.unplaced_jobs:,} jobs and {view.unplaced_seekers:,} seekers without a {' / '.join(by)})")
+    shown = [c for c in ("city_name", "occupation", "open_jobs", "openings", "active_seekers", "ratio",
+                         "salary_p25", "salary_p50", "salary_p75") if c in table.columns]
+    print(table[shown].head(args.top).to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    if args.out:
+        print(f"all {len(table):,} rows: {args.out}")
+    return 0
+
+
 def _print_table(results: dict[str, dict[str, float]]) -> None:
     cols = ["ndcg@10", "recall@10", "recall@100", "map@100", "mrr", "coverage@10"]
     print(f"{'method':<16}" + "".join(f"{c:>12}" for c in cols))
@@ -175,6 +199,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--test-start", help="first moment of the test window (default: the model's hold-out)")
     p.add_argument("--candidates", type=_positive_int, default=200, help="retrieval depth before re-ranking")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("market", help="labour-market view: openings vs seekers (求人倍率) and offered salaries")
+    p.add_argument("--data", required=True)
+    p.add_argument("--by", default="city,occupation", help="comma-separated subset of city,occupation")
+    p.add_argument("--as-of", help="ISO time (default: latest time in the folder)")
+    p.add_argument("--min-cell", type=int, default=3, help="drop cells with fewer jobs and fewer seekers than this")
+    p.add_argument("--totals", action="store_true", help="add per-city and national rows (key '*')")
+    p.add_argument("--top", type=_positive_int, default=20, help="rows to print, by openings")
+    p.add_argument("--out", help="write every row as CSV")
+    p.set_defaults(func=_cmd_market)
 
     add_service_commands(sub, _positive_int)
 

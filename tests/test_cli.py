@@ -276,3 +276,19 @@ def test_batch_with_a_negative_k_is_rejected(tmp_path: Path, capsys: Capsys, mod
     argv = ["batch", "--data", str(_tiny(tmp_path / "data")), "--model", str(model),
             "--out", str(tmp_path / "m.csv"), "--k", "-1"]
     assert _exit_code(argv) == 2
+
+
+def test_market_prints_the_view_and_writes_every_row(tmp_path: Path, capsys: Capsys) -> None:
+    out = tmp_path / "market.csv"
+    assert main(["market", "--data", str(_tiny(tmp_path / "data")), "--by", "city", "--min-cell", "1",
+                 "--totals", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "open jobs" in printed and "active seekers" in printed
+    table = pd.read_csv(out)
+    assert {"city", "openings", "active_seekers", "ratio"} <= set(table.columns)
+    assert (table["city"] == "*").sum() == 1
+
+
+def test_market_with_a_bad_grouping_is_exit_2(tmp_path: Path, capsys: Capsys) -> None:
+    assert main(["market", "--data", str(_tiny(tmp_path / "data")), "--by", "city,planet"]) == 2
+    _assert_clean_error(capsys.readouterr().err, "planet")
