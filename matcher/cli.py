@@ -78,6 +78,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from matcher.audit import run_audit
+    from matcher.policy import PriorityPolicy
+
+    policy = PriorityPolicy(enabled=args.priority_share > 0, min_share=args.priority_share) \
+        if args.priority_share > 0 else None
+    summary = run_audit(api.load(args.model), api.load_data(args.data), args.report, k=args.k,
+                        n_candidates=args.candidates, policy=policy,
+                        test_start=api.parse_time(args.test_start, "--test-start") if args.test_start else None)
+    print(f"audit report: {summary['report']}")
+    return 0
+
+
 def _cmd_market(args: argparse.Namespace) -> int:
     from matcher.market import labour_market
 
@@ -199,6 +212,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--test-start", help="first moment of the test window (default: the model's hold-out)")
     p.add_argument("--candidates", type=_positive_int, default=200, help="retrieval depth before re-ranking")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("audit", help="fairness audit: exposure and quality per protected and priority group, "
+                                     "counterfactual check; writes a report")
+    p.add_argument("--data", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--report", required=True)
+    p.add_argument("--k", type=_positive_int, default=10)
+    p.add_argument("--candidates", type=_positive_int, default=200)
+    p.add_argument("--priority-share", type=float, default=0.2,
+                   help="employer-side share guaranteed to priority groups, shown before/after (0: no policy)")
+    p.add_argument("--test-start", help="first moment of the quality window (default: the model's hold-out)")
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("market", help="labour-market view: openings vs seekers (求人倍率) and offered salaries")
     p.add_argument("--data", required=True)
