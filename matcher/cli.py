@@ -91,6 +91,31 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from matcher.explain import explain_pairs, explanation_text, skill_gaps
+
+    data = api.load_data(args.data)
+    row = np.flatnonzero(data.seekers["seeker_id"].to_numpy() == args.seeker)
+    if not len(row):
+        raise MatcherError(f"--seeker {args.seeker}: no such seeker_id in {args.data}/seekers.csv")
+    engine = api.MatchEngine(api.load(args.model), data,
+                             as_of=api.parse_time(args.as_of, "--as-of") if args.as_of else None)
+    recs = engine.recommend(row, args.k)
+    jobs = recs.job_idx[0][recs.job_idx[0] >= 0]
+    job_ids = data.jobs["job_id"].to_numpy()
+    for rank, e in enumerate(explain_pairs(engine.bundle, engine, np.repeat(row, len(jobs)), jobs), start=1):
+        print(f"#{rank} job {job_ids[e.job_idx]}  score {e.score:.3f}")
+        print("   " + explanation_text(e).replace("\n", "\n   "))
+    gaps = skill_gaps(engine, int(row[0]), near=args.near, top=args.gaps)
+    print(f"skills that most often stand between {args.seeker} and their {args.near} nearest jobs "
+          "(skill, jobs asking for it, rank-weighted share):")
+    for skill, n_jobs, weight in gaps:
+        print(f"   {skill}  {n_jobs}  {weight:.2f}")
+    return 0
+
+
 def _cmd_market(args: argparse.Namespace) -> int:
     from matcher.market import labour_market
 
@@ -224,6 +249,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="employer-side share guaranteed to priority groups, shown before/after (0: no policy)")
     p.add_argument("--test-start", help="first moment of the quality window (default: the model's hold-out)")
     p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser("explain", help="a seeker's top matches explained for a counsellor, and their skill gaps")
+    p.add_argument("--data", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--seeker", required=True, help="seeker_id")
+    p.add_argument("--k", type=_positive_int, default=5)
+    p.add_argument("--near", type=_positive_int, default=50, help="near matches the skill gaps are counted over")
+    p.add_argument("--gaps", type=_positive_int, default=10)
+    p.add_argument("--as-of", help="ISO time (default: latest time in the folder)")
+    p.set_defaults(func=_cmd_explain)
 
     p = sub.add_parser("market", help="labour-market view: openings vs seekers (求人倍率) and offered salaries")
     p.add_argument("--data", required=True)

@@ -292,3 +292,24 @@ def test_market_prints_the_view_and_writes_every_row(tmp_path: Path, capsys: Cap
 def test_market_with_a_bad_grouping_is_exit_2(tmp_path: Path, capsys: Capsys) -> None:
     assert main(["market", "--data", str(_tiny(tmp_path / "data")), "--by", "city,planet"]) == 2
     _assert_clean_error(capsys.readouterr().err, "planet")
+
+
+@pytest.mark.slow
+def test_explain_prints_reasons_and_skill_gaps(small_demo: Path, model: Path, capsys: Capsys) -> None:
+    seeker = pd.read_csv(small_demo / "events.csv", dtype=str)["seeker_id"].iloc[0]
+    assert main(["explain", "--data", str(small_demo), "--model", str(model), "--seeker", seeker, "--k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "#1 job" in out and "#2 job" in out and "模型 model:" in out and "stand between" in out
+
+
+@pytest.mark.slow
+def test_explain_for_an_unknown_seeker_is_exit_2(small_demo: Path, model: Path, capsys: Capsys) -> None:
+    assert main(["explain", "--data", str(small_demo), "--model", str(model), "--seeker", "nobody-42"]) == 2
+    _assert_clean_error(capsys.readouterr().err, "nobody-42")
+
+
+@pytest.mark.slow
+def test_audit_writes_a_report(small_demo: Path, model: Path, tmp_path: Path, capsys: Capsys) -> None:
+    assert main(["audit", "--data", str(small_demo), "--model", str(model), "--report", str(tmp_path / "audit")]) == 0
+    assert "audit report" in capsys.readouterr().out
+    assert (tmp_path / "audit" / "report.md").is_file() and (tmp_path / "audit" / "audit.json").is_file()
