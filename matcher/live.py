@@ -208,6 +208,12 @@ class LiveCatalogue:
         return int(np.bitwise_or.reduce(np.left_shift(1, codes[(codes >= 0) & (codes < 63)].astype(np.int64)),
                                         initial=0))
 
+    def group_names(self, rows: np.ndarray) -> list[tuple[str, ...]]:
+        """Each seeker row's priority groups, by name (for responses: a handful of rows)."""
+        names = list(self.groups.keys)
+        bits = self._seekers["groups"][rows]
+        return [tuple(n for b, n in enumerate(names[:63]) if (int(v) >> b) & 1) for v in bits]
+
     def scratch_seeker(self, profile: pd.DataFrame) -> _Scratch:
         """Catalogue and Snapshot whose seeker row 0 is `profile` (one validated row, no history)."""
         cat, snap = self.view()

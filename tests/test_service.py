@@ -32,6 +32,7 @@ from features.pairs import FEATURE_NAMES
 from matcher import api
 from matcher.cli import main as cli_main
 from matcher.data import Dataset
+from matcher.errors import MatcherError
 from matcher.service import queries
 from matcher.service.client import MatchClient
 from matcher.service.convert import pb, recommend_jobs_request, recommend_seekers_request
@@ -573,6 +574,32 @@ def test_seeker_filters_priority_groups_cities_and_radius(env: Env, ro: Served) 
     for m in ro.client.recommend_seekers(job, k=50, radius_km=300):
         s = seekers.loc[m.id]
         assert _haversine_km(s["lat"], s["lon"], j["lat"], j["lon"]) <= 300.01
+
+
+def test_priority_policy_appends_slots_and_never_moves_the_model_top_k(env: Env, ro: Served,
+                                                                       fresh: StartFn) -> None:
+    policy = fresh(priority_share=0.3, priority_groups=["disabled", "long_term_unemployed", "veteran"])
+    groups = env.seekers["priority_groups"].str.split("|")
+    wanted = {"disabled", "long_term_unemployed", "veteran"}
+    is_priority = groups.map(lambda g: bool(wanted & set(g)))
+    appended = 0
+    for job in env.open_jobs().index[:15]:
+        plain = ro.client.recommend_seekers(job, k=10)
+        got = policy.client.recommend_seekers(job, k=10)
+        assert _ids(got[:10]) == _ids(plain) and not any(m.policy_slot for m in got[:10])
+        slots = [m for m in got[10:]]
+        assert all(m.policy_slot and is_priority[m.id] for m in slots)
+        assert all(set(m.priority_groups) == set(groups[m.id]) - {""} for m in got)
+        share = sum(is_priority[m.id] for m in got) / len(got)
+        assert share >= 0.3 - 1e-9 or len(slots) == 0 and sum(is_priority[m.id] for m in got[:10]) >= 3
+        appended += len(slots)
+    assert appended > 0, "the policy never had to act: the test proves nothing"
+    assert not any(m.policy_slot for m in ro.client.recommend_seekers(env.open_jobs().index[0], k=10))
+
+
+def test_priority_settings_are_validated() -> None:
+    with pytest.raises(MatcherError, match="priority_share"):
+        load_settings(data="d", model="m", priority_share=1.5)
 
 
 # --------------------------------------------------------------------------------------------------------------

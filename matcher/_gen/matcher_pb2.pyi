@@ -210,16 +210,20 @@ class RecommendSeekersRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., profile: _Optional[_Union[Job, _Mapping]] = ..., k: _Optional[int] = ..., filter: _Optional[_Union[SeekerFilter, _Mapping]] = ...) -> None: ...
 
 class SeekerMatch(_message.Message):
-    __slots__ = ("rank", "seeker_id", "score", "reasons")
+    __slots__ = ("rank", "seeker_id", "score", "reasons", "priority_groups", "policy_slot")
     RANK_FIELD_NUMBER: _ClassVar[int]
     SEEKER_ID_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     REASONS_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    POLICY_SLOT_FIELD_NUMBER: _ClassVar[int]
     rank: int
     seeker_id: str
     score: float
     reasons: Reasons
-    def __init__(self, rank: _Optional[int] = ..., seeker_id: _Optional[str] = ..., score: _Optional[float] = ..., reasons: _Optional[_Union[Reasons, _Mapping]] = ...) -> None: ...
+    priority_groups: _containers.RepeatedScalarFieldContainer[str]
+    policy_slot: bool
+    def __init__(self, rank: _Optional[int] = ..., seeker_id: _Optional[str] = ..., score: _Optional[float] = ..., reasons: _Optional[_Union[Reasons, _Mapping]] = ..., priority_groups: _Optional[_Iterable[str]] = ..., policy_slot: _Optional[bool] = ...) -> None: ...
 
 class RecommendSeekersResponse(_message.Message):
     __slots__ = ("matches", "model_version", "request_id")

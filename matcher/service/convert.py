@@ -156,7 +156,8 @@ def recommend_jobs_response(matches: Iterable[Match], version: str, request_id: 
 def recommend_seekers_response(matches: Iterable[Match], version: str, request_id: str
                                ) -> pb.RecommendSeekersResponse:
     return pb.RecommendSeekersResponse(
-        matches=[pb.SeekerMatch(rank=i, seeker_id=m.id, score=m.score, reasons=reasons_message(m.reasons))
+        matches=[pb.SeekerMatch(rank=i, seeker_id=m.id, score=m.score, reasons=reasons_message(m.reasons),
+                                priority_groups=list(m.priority_groups), policy_slot=m.policy_slot)
                  for i, m in enumerate(matches, start=1)],
         model_version=version, request_id=request_id)
 
@@ -218,8 +219,11 @@ def recommend_seekers_request(k: int, job_id: str | None = None, profile: Record
 def matches(response: pb.RecommendJobsResponse | pb.RecommendSeekersResponse) -> list[Match]:
     out = []
     for m in response.matches:
-        ident = m.job_id if isinstance(m, pb.JobMatch) else m.seeker_id
-        out.append(Match(id=ident, score=m.score, reasons=reasons_from_message(m.reasons)))
+        if isinstance(m, pb.JobMatch):
+            out.append(Match(id=m.job_id, score=m.score, reasons=reasons_from_message(m.reasons)))
+        else:
+            out.append(Match(id=m.seeker_id, score=m.score, reasons=reasons_from_message(m.reasons),
+                             priority_groups=tuple(m.priority_groups), policy_slot=m.policy_slot))
     return out
 
 

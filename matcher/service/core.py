@@ -4,6 +4,7 @@ swap models. matcher.service.servicer is a thin protobuf layer over this; tests 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -39,7 +40,7 @@ from matcher.live import DELETED_COLUMN, LiveCatalogue
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service import queries
 from matcher.service.messages import JobQuery, Match, Record, SeekerQuery, ServingInfo, WriteResult
-from matcher.service.settings import ServerSettings
+from matcher.service.settings import ServerSettings, priority_policy
 from matcher.service.worker import EngineWorker
 from matcher.store import Replay, Store
 from models.registry import load_model
@@ -101,6 +102,7 @@ class MatchCore:
         if not settings.data or not settings.model:
             raise MatcherError("settings data and model are required")
         self.settings = settings
+        self.policy = priority_policy(settings)
         self.store = Store(settings.journal)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -190,7 +192,8 @@ class MatchCore:
 
     def recommend_seekers(self, query: SeekerQuery, deadline: float) -> list[Match]:
         self._check_k(query.k)
-        result: list[Match] = self._wait(self.worker.read(queries.recommend_seekers, query, deadline), deadline)
+        run = functools.partial(queries.recommend_seekers, policy=self.policy)
+        result: list[Match] = self._wait(self.worker.read(run, query, deadline), deadline)
         return result
 
     def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str], deadline: float) -> list[float]:

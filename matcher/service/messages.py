@@ -59,6 +59,8 @@ class Match:
     id: str
     score: float
     reasons: Reasons
+    priority_groups: tuple[str, ...] = ()  # seeker matches: the seeker's priority groups
+    policy_slot: bool = False              # seeker matches: added by the priority policy after the model's top k
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ fails alone: results come back per call, as a list of matches or the error.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from matcher.data import validate_jobs, validate_seekers
 from matcher.engine import rank_candidates, rank_seekers
 from matcher.errors import InvalidRequestError, MatcherError, NotFoundError
 from matcher.live import LiveCatalogue
+from matcher.policy import PriorityPolicy, append_priority_slots
 from matcher.reasons import Reasons, explain
 from matcher.schema import JOB_TYPES
 from matcher.service.messages import JobFilter, JobQuery, Match, SeekerFilter, SeekerQuery
@@ -153,8 +155,14 @@ def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Out
     return [o if o is not None else MatcherError("no result") for o in out]
 
 
-def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery]) -> list[Outcome]:
+def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery],
+                      policy: PriorityPolicy | None = None) -> list[Outcome]:
+    """用人推荐. With a priority policy the whole candidate list is ranked and priority seekers beyond the model's
+    top k are appended (matcher.policy) until they hold the policy's share; those matches say `policy_slot`."""
     cat, snap = live.view()
+    priority = None
+    if policy is not None and policy.enabled:
+        priority = (live.seeker_groups() & live.group_bits(list(policy.groups))) != 0
     out: list[Outcome] = []
     for q in queries:  # seeker-side calls are rarer; each is one retrieval product and one tree pass
         try:
@@ -169,13 +177,22 @@ def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery]) -> li
                 j_cat, j_snap, j_row = scratch.cat, scratch.snap, 0
             mask = _seeker_mask(live, cat, q.filter, j_cat, j_row)
             job = np.array([j_row], dtype=np.int64)
+            depth = q.k if priority is None else max(q.k, live.n_candidates)
             recs = rank_seekers(live.bundle, j_cat, j_snap, live.seeker_index,
-                                live.job_query_vectors(j_cat, j_snap, job), job, q.k, live.n_candidates,
+                                live.job_query_vectors(j_cat, j_snap, job), job, depth, live.n_candidates,
                                 allowed=[mask])
-            found = recs.job_idx[0] >= 0
-            seekers = recs.job_idx[0][found]
-            out.append(_matches(live.seeker_ids, seekers, recs.scores[0][found], q.k,
-                                explain(j_cat, seekers, np.full(len(seekers), j_row))))
+            rows, scores = recs.job_idx, recs.scores
+            added = np.zeros(rows.shape, dtype=bool)
+            if priority is not None:
+                assert policy is not None
+                rows, scores, added = append_priority_slots(rows, scores, priority, q.k, policy.min_share)
+            found = rows[0] >= 0
+            seekers = rows[0][found]
+            matches = _matches(live.seeker_ids, seekers, scores[0][found], len(seekers),
+                               explain(j_cat, seekers, np.full(len(seekers), j_row)))
+            groups = live.group_names(seekers)
+            out.append([replace(m, priority_groups=g, policy_slot=bool(a))
+                        for m, g, a in zip(matches, groups, added[0][found], strict=True)])
         except MatcherError as exc:
             out.append(exc)
     return out

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import MatcherError
+from matcher.policy import DEFAULT_GROUPS, PriorityPolicy
 
-__all__ = ["ServerSettings", "load_settings"]
+__all__ = ["ServerSettings", "load_settings", "priority_policy"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class ServerSettings:
     auth_tokens: tuple[str, ...] = field(default=())  # accepted bearer tokens; empty = no authentication
     tls_cert: str = ""                    # PEM files; both set = TLS, neither = plaintext
     tls_key: str = ""
+    # Priority groups (就业援助对象): RecommendSeekers appends priority seekers after the model's top k until they
+    # hold this share of the list (0 = off); the model's top k is never reordered or shortened.
+    priority_share: float = 0.0
+    priority_groups: tuple[str, ...] = DEFAULT_GROUPS
 
     def __post_init__(self) -> None:
         positive = ("n_candidates", "max_k", "max_items_per_call", "max_pairs_per_call", "max_message_bytes",
@@ -54,8 +59,18 @@ class ServerSettings:
             raise MatcherError(f"setting max_k ({self.max_k}) cannot exceed n_candidates ({self.n_candidates})")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise MatcherError("settings tls_cert and tls_key must be given together")
+        if not 0.0 <= self.priority_share < 1.0:
+            raise MatcherError(f"setting priority_share must be in [0, 1), got {self.priority_share}")
+        if self.priority_share > 0 and not self.priority_groups:
+            raise MatcherError("setting priority_groups: empty while priority_share is on")
         if any(not t or t != t.strip() for t in self.auth_tokens):
             raise MatcherError("setting auth_tokens: tokens must be non-empty, without surrounding spaces")
+
+
+def priority_policy(settings: ServerSettings) -> PriorityPolicy | None:
+    if settings.priority_share <= 0:
+        return None
+    return PriorityPolicy(enabled=True, groups=settings.priority_groups, min_share=settings.priority_share)
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> ServerSettings:
@@ -72,8 +87,9 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> ServerSet
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise MatcherError(f"unknown setting(s): {', '.join(unknown)}")
-    if "auth_tokens" in values:
-        values["auth_tokens"] = tuple(values["auth_tokens"])
+    for name in ("auth_tokens", "priority_groups"):
+        if name in values:
+            values[name] = tuple(values[name])
     for name, value in values.items():
         default = known[name].default
         expected = type(default) if default is not dataclasses.MISSING else None
