@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint bench bench-service clean
+.PHONY: demo test lint bench bench-service bench-trees clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ bench: $(STAMP)
 
 bench-service: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_service
+
+bench-trees: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.bench_trees
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info

@@ -41,8 +41,10 @@ class LightGBMPredictor(TreePredictor):
         self.booster, self.num_iteration = booster, num_iteration
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.booster.predict(X, num_iteration=self.num_iteration, num_threads=2),
-                          dtype=np.float64)
+        # As for lleaves: a second OpenMP thread costs more than it saves on an online request (8 ms vs 2.5 ms for
+        # 200 rows, benchmarks/results/trees.md).
+        return np.asarray(self.booster.predict(X, num_iteration=self.num_iteration,
+                                               num_threads=1 if len(X) < 20_000 else 2), dtype=np.float64)
 
 
 class LleavesPredictor(TreePredictor):
