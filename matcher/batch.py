@@ -41,6 +41,7 @@ class BatchResult:
     chunks: int
     chunks_resumed: int
     timings: dict[str, float] = field(default_factory=dict)
+    priority_share: dict[str, float] = field(default_factory=dict)  # of seekers and of pushes, with the policy on
 
 
 def recommendations_frame(engine: MatchEngine, seeker_idx: np.ndarray, job_idx: np.ndarray,
@@ -117,7 +118,17 @@ def run_batch(engine: MatchEngine, out: str | Path, config: PushConfig, *, work_
     job = np.concatenate([p["job"] for p in parts]).astype(np.int64) if parts else np.empty(0, np.int64)
     score = np.concatenate([p["score"] for p in parts]) if parts else np.empty(0)
     caps = job_caps(engine.data.jobs["headcount"], config)
-    seeker, rank, job, score = cap_and_select(seeker, job, score, caps, config.k)
+    priority = _priority_seekers(engine, config)
+    if priority is None:
+        seeker, rank, job, score = cap_and_select(seeker, job, score, caps, config.k)
+    else:
+        # Priority seekers take no cap room from others and none from them: two independent selections.
+        mine = priority[seeker]
+        others = cap_and_select(seeker[~mine], job[~mine], score[~mine], caps, config.k)
+        uncapped = np.full(len(caps), np.iinfo(np.int64).max, dtype=np.int64)
+        favoured = cap_and_select(seeker[mine], job[mine], score[mine], uncapped, config.k + config.priority_extra)
+        order = np.lexsort((np.r_[others[1], favoured[1]], np.r_[others[0], favoured[0]]))
+        seeker, rank, job, score = (np.r_[a, b][order] for a, b in zip(others, favoured, strict=True))
     stage_times["merge"] = stage_times.get("merge", 0.0) + time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -125,8 +136,19 @@ def run_batch(engine: MatchEngine, out: str | Path, config: PushConfig, *, work_
     stage_times["writing"] = stage_times.get("writing", 0.0) + time.perf_counter() - clock
     if not keep_work:
         store.clear()
+    share = {} if priority is None else {"priority_seekers": float(priority.mean()) if len(priority) else 0.0,
+                                         "priority_pushes": float(priority[seeker].mean()) if len(seeker) else 0.0}
     return BatchResult(rows=len(seeker), seekers_with_matches=len(np.unique(seeker)), chunks=len(chunks),
-                       chunks_resumed=len(chunks) - len(todo), timings=stage_times)
+                       chunks_resumed=len(chunks) - len(todo), timings=stage_times, priority_share=share)
+
+
+def _priority_seekers(engine: MatchEngine, config: PushConfig) -> np.ndarray | None:
+    """Bool per seeker row: in one of the policy's priority groups (None when the policy is off)."""
+    if not config.priority_groups:
+        return None
+    wanted = {g.strip().lower() for g in config.priority_groups}
+    groups = engine.data.seekers["priority_groups"].fillna("").str.lower().str.split("|")
+    return groups.map(lambda items: bool(wanted.intersection(g.strip() for g in items))).to_numpy(dtype=bool)
 
 
 def _write_matches(engine: MatchEngine, out: Path, seeker: np.ndarray, rank: np.ndarray, job: np.ndarray,

@@ -57,6 +57,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     config = api.PushConfig(k=args.k, n_candidates=args.candidates, pool=args.pool,
                             pushes_per_opening=args.pushes_per_opening, min_job_cap=args.min_job_cap,
                             exclude_seen=args.exclude_seen, chunk_size=args.chunk_size,
+                            priority_groups=tuple(g for g in (args.priority_groups or "").split(",") if g),
+                            priority_extra=args.priority_extra,
                             since=api.parse_time(args.since, "--since") if args.since else None)
     started = time.perf_counter()
     result = api.batch(bundle, data, args.out, config, as_of=args.as_of, work_dir=args.work_dir,
@@ -66,6 +68,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     print(f"wrote {result.rows:,} matches for {result.seekers_with_matches:,} of {len(data.seekers):,} seekers to "
           f"{args.out} in {elapsed:.1f}s ({len(data.seekers) / max(elapsed, 1e-9):,.0f} seekers/s{resumed}), "
           f"model {bundle.version}")
+    if result.priority_share:
+        print(f"priority groups: {result.priority_share['priority_seekers']:.1%} of seekers, "
+              f"{result.priority_share['priority_pushes']:.1%} of pushes (exempt from the per-job caps)")
     return 0
 
 
@@ -224,6 +229,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--min-job-cap", type=_positive_int, default=10)
     p.add_argument("--exclude-seen", action=argparse.BooleanOptionalAction, default=True,
                    help="leave out jobs already pushed to, applied to or rejected by the seeker (default: on)")
+    p.add_argument("--priority-groups", help="comma-separated priority groups exempt from the per-job caps, e.g. "
+                                             "long_term_unemployed,disabled,zero_employment_household,graduate,veteran")
+    p.add_argument("--priority-extra", type=_non_negative_int, default=0,
+                   help="pushes a priority seeker may get beyond k")
     p.add_argument("--chunk-size", type=int, default=8192, help="seekers per chunk (the unit of resume and of Dask)")
     p.add_argument("--work-dir", help="checkpoints of finished chunks (default: .OUT.work next to --out)")
     p.add_argument("--keep-work", action="store_true", help="keep the checkpoints after a successful run")

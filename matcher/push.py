@@ -41,6 +41,10 @@ class PushConfig:
     pushes_per_opening: float = 50.0    # per-job cap = max(min_job_cap, ceil(headcount x this)); 0 = no cap
     min_job_cap: int = 10
     exclude_seen: bool = True           # leave out pairs with a pushed / applied / rejected event
+    # Priority groups (就业援助对象, matcher.policy): their seekers are exempt from the per-job caps and may get
+    # priority_extra pushes beyond k; everyone else competes for the caps among themselves only.
+    priority_groups: tuple[str, ...] = ()
+    priority_extra: int = 0
     chunk_size: int = 8192
     since: pd.Timestamp | None = None
 
@@ -48,14 +52,14 @@ class PushConfig:
         checks = {"k": 1 <= self.k <= 1000, "n_candidates": 1 <= self.n_candidates <= 5000,
                   "pool": self.pool == 0 or self.k <= self.pool <= 5000,
                   "pushes_per_opening": self.pushes_per_opening >= 0, "min_job_cap": self.min_job_cap >= 1,
-                  "chunk_size": 1 <= self.chunk_size <= 1_000_000}
+                  "chunk_size": 1 <= self.chunk_size <= 1_000_000, "priority_extra": 0 <= self.priority_extra <= 1000}
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise MatcherError(f"push settings out of range: {', '.join(f'{n}={getattr(self, n)!r}' for n in bad)}")
 
     @property
     def pool_size(self) -> int:
-        return self.pool or 3 * self.k
+        return max(self.pool or 3 * self.k, self.k + self.priority_extra if self.priority_groups else 0)
 
     def key_fields(self) -> dict[str, Any]:
         """What decides the output (chunking is included: it decides the shape of the matrix products)."""

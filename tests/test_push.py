@@ -271,3 +271,35 @@ def _copy_with_events(world: World, folder: Path, extra: pd.DataFrame) -> Path:
     events = pd.read_csv(world.data_dir / "events.csv", dtype=str, keep_default_na=False)
     pd.concat([events, extra], ignore_index=True).to_csv(folder / "events.csv", index=False)
     return folder
+
+
+def test_priority_seekers_skip_the_caps_and_nobody_else_loses(world: World, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    capped = ("--pushes-per-opening", "1", "--min-job-cap", "3", "--pool", "15")
+    groups = "long_term_unemployed,disabled,graduate"
+    base = _read_text(_batch(world, tmp_path / "base.csv", *capped), tmp_path / "base.csv")
+    with_policy = _read_text(_batch(world, tmp_path / "policy.csv", *capped, "--priority-groups", groups,
+                                    "--priority-extra", "2"), tmp_path / "policy.csv")
+    assert "of pushes (exempt from the per-job caps)" in capsys.readouterr().out
+    uncapped = _read_text(_batch(world, tmp_path / "free.csv", "--pushes-per-opening", "0", "--k", "7",
+                                 "--pool", "15"), tmp_path / "free.csv")
+    seekers = world.data.seekers.set_index("seeker_id")["priority_groups"].fillna("").str.split("|")
+    wanted = set(groups.split(","))
+    priority = seekers.map(lambda g: bool(wanted & set(g)))
+    assert priority.any() and (~priority).any()
+    mine = with_policy[priority.loc[with_policy["seeker_id"]].to_numpy()]
+    # Priority seekers get their uncapped top k + 2, exactly.
+    free = uncapped[priority.loc[uncapped["seeker_id"]].to_numpy()]
+    assert list(zip(mine["seeker_id"], mine["job_id"], strict=True)) == list(
+        zip(free["seeker_id"], free["job_id"], strict=True))
+    # Everyone else gets at least as many pushes as without the policy, and the caps hold among them.
+    def counts(frame: pd.DataFrame) -> pd.Series:
+        rest = frame[~priority.loc[frame["seeker_id"]].to_numpy()]
+        return rest.groupby("seeker_id").size().reindex(priority.index[~priority], fill_value=0)
+    assert (counts(with_policy) >= counts(base)).all()
+    assert (counts(with_policy) > counts(base)).any() or (counts(base) == 5).all()
+    rest = with_policy[~priority.loc[with_policy["seeker_id"]].to_numpy()]
+    caps = job_caps(world.data.jobs.set_index("job_id")["headcount"], PushConfig(pushes_per_opening=1, min_job_cap=3))
+    cap_of = dict(zip(world.data.jobs["job_id"], caps, strict=True))
+    per_job = rest.groupby("job_id").size()
+    assert all(per_job[j] <= cap_of[j] for j in per_job.index)
