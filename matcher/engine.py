@@ -115,6 +115,10 @@ class CandidateGenerator:
     def n_usable(self) -> int:
         return len(self._slot)
 
+    def usable_rows(self) -> np.ndarray:
+        """Job rows retrieval may return now (open, not dropped)."""
+        return np.fromiter(self._slot.keys(), dtype=np.int64, count=len(self._slot))
+
 
 class MatchEngine:
     """A model bound to one catalogue at one moment."""

@@ -37,6 +37,7 @@ RPCS = {  # name → (request, response), as in proto/matcher/v1/matcher.proto
     "RecommendJobs": ("RecommendJobsRequest", "RecommendJobsResponse"),
     "RecommendSeekers": ("RecommendSeekersRequest", "RecommendSeekersResponse"),
     "ScorePairs": ("ScorePairsRequest", "ScorePairsResponse"),
+    "RecommendNearby": ("RecommendNearbyRequest", "RecommendNearbyResponse"),
     "UpsertSeekers": ("UpsertSeekersRequest", "WriteResponse"),
     "UpsertJobs": ("UpsertJobsRequest", "WriteResponse"),
     "DeleteSeekers": ("DeleteRequest", "WriteResponse"),

@@ -597,6 +597,42 @@ def test_priority_policy_appends_slots_and_never_moves_the_model_top_k(env: Env,
     assert not any(m.policy_slot for m in ro.client.recommend_seekers(env.open_jobs().index[0], k=10))
 
 
+def test_recommend_nearby_returns_the_nearest_open_gig_and_part_time_jobs(env: Env, ro: Served) -> None:
+    jobs = env.data.jobs.set_index("job_id")
+    opened = env.open_jobs().index
+    kinds = jobs.loc[opened, "job_type"]
+    assert kinds.isin(["gig", "part_time"]).any()
+    seeker = env.active_seekers[0]
+    home = env.data.seekers.set_index("seeker_id").loc[seeker]
+    lat, lon = float(home["lat"]), float(home["lon"])
+    got = ro.client.recommend_nearby(lat, lon, k=8, radius_km=150)
+    wanted = jobs.loc[opened[kinds.isin(["gig", "part_time"]).to_numpy()]]
+    distance = pd.Series([_haversine_km(lat, lon, a, b) for a, b in zip(wanted["lat"], wanted["lon"], strict=True)],
+                         index=wanted.index)
+    expected = distance[distance <= 150].sort_values(kind="stable")
+    assert got, "no gig or part-time job within 150 km: the test proves nothing"
+    assert [m.id for m in got] == list(expected.index[:8])
+    np.testing.assert_allclose([m.distance_km for m in got], expected.iloc[:8], atol=2e-3)
+    assert all(m.score is None for m in got)
+    scored = ro.client.recommend_nearby(lat, lon, k=8, radius_km=150, seeker_id=seeker)
+    assert [m.id for m in scored] == [m.id for m in got]
+    np.testing.assert_allclose([m.score for m in scored], ro.client.score_pairs([seeker] * len(got),
+                                                                                [m.id for m in got]), atol=1e-9)
+    full_time = ro.client.recommend_nearby(lat, lon, k=5, radius_km=150, job_types=["full_time"])
+    assert all(jobs.loc[m.id, "job_type"] == "full_time" for m in full_time)
+
+
+def test_recommend_nearby_bad_input(ro: Served) -> None:
+    assert "lat" in _fails(grpc.StatusCode.INVALID_ARGUMENT, ro.client.recommend_nearby, 95.0, 120.0)
+    assert "radius_km" in _fails(grpc.StatusCode.INVALID_ARGUMENT, ro.client.recommend_nearby, 30.0, 120.0,
+                                 radius_km=500)
+    assert "job_types[0]" in _fails(grpc.StatusCode.INVALID_ARGUMENT, ro.client.recommend_nearby, 30.0, 120.0,
+                                    job_types=["pirate"])
+    assert "seeker_id" in _fails(grpc.StatusCode.NOT_FOUND, ro.client.recommend_nearby, 30.0, 120.0,
+                                 seeker_id="nobody")
+    _fails(grpc.StatusCode.INVALID_ARGUMENT, ro.client.recommend_nearby, 30.0, 120.0, k=0)
+
+
 def test_priority_settings_are_validated() -> None:
     with pytest.raises(MatcherError, match="priority_share"):
         load_settings(data="d", model="m", priority_share=1.5)

@@ -326,3 +326,41 @@ class ReloadModelRequest(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     version: str
     def __init__(self, version: _Optional[str] = ...) -> None: ...
+
+class RecommendNearbyRequest(_message.Message):
+    __slots__ = ("lat", "lon", "k", "radius_km", "job_types", "seeker_id")
+    LAT_FIELD_NUMBER: _ClassVar[int]
+    LON_FIELD_NUMBER: _ClassVar[int]
+    K_FIELD_NUMBER: _ClassVar[int]
+    RADIUS_KM_FIELD_NUMBER: _ClassVar[int]
+    JOB_TYPES_FIELD_NUMBER: _ClassVar[int]
+    SEEKER_ID_FIELD_NUMBER: _ClassVar[int]
+    lat: float
+    lon: float
+    k: int
+    radius_km: float
+    job_types: _containers.RepeatedScalarFieldContainer[str]
+    seeker_id: str
+    def __init__(self, lat: _Optional[float] = ..., lon: _Optional[float] = ..., k: _Optional[int] = ..., radius_km: _Optional[float] = ..., job_types: _Optional[_Iterable[str]] = ..., seeker_id: _Optional[str] = ...) -> None: ...
+
+class NearbyJob(_message.Message):
+    __slots__ = ("rank", "job_id", "distance_km", "score")
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_KM_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    rank: int
+    job_id: str
+    distance_km: float
+    score: float
+    def __init__(self, rank: _Optional[int] = ..., job_id: _Optional[str] = ..., distance_km: _Optional[float] = ..., score: _Optional[float] = ...) -> None: ...
+
+class RecommendNearbyResponse(_message.Message):
+    __slots__ = ("matches", "model_version", "request_id")
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    matches: _containers.RepeatedCompositeFieldContainer[NearbyJob]
+    model_version: str
+    request_id: str
+    def __init__(self, matches: _Optional[_Iterable[_Union[NearbyJob, _Mapping]]] = ..., model_version: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...

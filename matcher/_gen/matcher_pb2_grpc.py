@@ -52,6 +52,11 @@ class MatchServiceStub:
                 request_serializer=matcher_dot_v1_dot_matcher__pb2.ScorePairsRequest.SerializeToString,
                 response_deserializer=matcher_dot_v1_dot_matcher__pb2.ScorePairsResponse.FromString,
                 _registered_method=True)
+        self.RecommendNearby = channel.unary_unary(
+                '/matcher.v1.MatchService/RecommendNearby',
+                request_serializer=matcher_dot_v1_dot_matcher__pb2.RecommendNearbyRequest.SerializeToString,
+                response_deserializer=matcher_dot_v1_dot_matcher__pb2.RecommendNearbyResponse.FromString,
+                _registered_method=True)
         self.UpsertSeekers = channel.unary_unary(
                 '/matcher.v1.MatchService/UpsertSeekers',
                 request_serializer=matcher_dot_v1_dot_matcher__pb2.UpsertSeekersRequest.SerializeToString,
@@ -110,6 +115,14 @@ class MatchServiceServicer:
 
     def ScorePairs(self, request, context):
         """Model scores for explicit (seeker, job) pairs, for backends that rank their own lists.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecommendNearby(self, request, context):
+        """Nearby first (零工, part-time): open jobs of the given kinds around a location, nearest first; answers from
+        the location alone (no profile), with the model's score added when a registered seeker is named.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -180,6 +193,11 @@ def add_MatchServiceServicer_to_server(servicer, server):
                     servicer.ScorePairs,
                     request_deserializer=matcher_dot_v1_dot_matcher__pb2.ScorePairsRequest.FromString,
                     response_serializer=matcher_dot_v1_dot_matcher__pb2.ScorePairsResponse.SerializeToString,
+            ),
+            'RecommendNearby': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecommendNearby,
+                    request_deserializer=matcher_dot_v1_dot_matcher__pb2.RecommendNearbyRequest.FromString,
+                    response_serializer=matcher_dot_v1_dot_matcher__pb2.RecommendNearbyResponse.SerializeToString,
             ),
             'UpsertSeekers': grpc.unary_unary_rpc_method_handler(
                     servicer.UpsertSeekers,
@@ -300,6 +318,33 @@ class MatchService:
             '/matcher.v1.MatchService/ScorePairs',
             matcher_dot_v1_dot_matcher__pb2.ScorePairsRequest.SerializeToString,
             matcher_dot_v1_dot_matcher__pb2.ScorePairsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecommendNearby(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/matcher.v1.MatchService/RecommendNearby',
+            matcher_dot_v1_dot_matcher__pb2.RecommendNearbyRequest.SerializeToString,
+            matcher_dot_v1_dot_matcher__pb2.RecommendNearbyResponse.FromString,
             options,
             channel_credentials,
             insecure,

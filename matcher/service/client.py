@@ -18,7 +18,16 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from matcher._gen import matcher_pb2_grpc
 from matcher.service import convert
 from matcher.service.convert import pb
-from matcher.service.messages import JobFilter, Match, Record, SeekerFilter, ServingInfo, WriteResult
+from matcher.service.messages import (
+    JobFilter,
+    Match,
+    NearbyMatch,
+    NearbyQuery,
+    Record,
+    SeekerFilter,
+    ServingInfo,
+    WriteResult,
+)
 
 __all__ = ["MatchClient"]
 
@@ -54,6 +63,13 @@ class MatchClient:
         flt = SeekerFilter(tuple(cities), radius_km, tuple(priority_groups))
         return convert.matches(self._call("RecommendSeekers",
                                           convert.recommend_seekers_request(k, job_id, profile, flt)))
+
+    def recommend_nearby(self, lat: float, lon: float, *, k: int = 10, radius_km: float = 5.0,
+                         job_types: Sequence[str] = ("gig", "part_time"), seeker_id: str | None = None
+                         ) -> list[NearbyMatch]:
+        query = NearbyQuery(lat=lat, lon=lon, k=k, radius_km=radius_km, job_types=tuple(job_types),
+                            seeker_id=seeker_id)
+        return convert.nearby_matches(self._call("RecommendNearby", convert.recommend_nearby_request(query)))
 
     def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str]) -> list[float]:
         response = self._call("ScorePairs", pb.ScorePairsRequest(seeker_ids=list(seeker_ids), job_ids=list(job_ids)))

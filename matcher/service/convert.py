@@ -19,6 +19,8 @@ from matcher.service.messages import (
     JobFilter,
     JobQuery,
     Match,
+    NearbyMatch,
+    NearbyQuery,
     Record,
     SeekerFilter,
     SeekerQuery,
@@ -29,7 +31,8 @@ from matcher.service.messages import (
 __all__ = ["pb", "seeker_records", "job_records", "event_records", "seeker_message", "job_message",
            "event_message", "job_query", "seeker_query", "recommend_jobs_response", "recommend_seekers_response",
            "score_pairs_response", "write_response", "model_info", "serving_info", "reasons_message",
-           "reasons_from_message"]
+           "reasons_from_message", "nearby_query", "recommend_nearby_request", "recommend_nearby_response",
+           "nearby_matches"]
 
 _OPTIONAL_NUMBERS = {"lat", "lon", "experience_years", "expected_salary_min", "expected_salary_max",
                      "experience_min_years", "salary_min", "salary_max", "headcount", "value"}
@@ -131,6 +134,32 @@ def seeker_query(req: pb.RecommendSeekersRequest) -> SeekerQuery:
     if which == "profile":
         return SeekerQuery(k=req.k, profile=job_records([req.profile], "profile")[0], filter=flt)
     raise InvalidRequestError("job: give job_id or profile")
+
+
+def nearby_query(req: pb.RecommendNearbyRequest) -> NearbyQuery:
+    return NearbyQuery(lat=req.lat, lon=req.lon, k=req.k, radius_km=req.radius_km or 5.0,
+                       job_types=tuple(req.job_types) or ("gig", "part_time"), seeker_id=req.seeker_id or None)
+
+
+def recommend_nearby_request(query: NearbyQuery) -> pb.RecommendNearbyRequest:
+    return pb.RecommendNearbyRequest(lat=query.lat, lon=query.lon, k=query.k, radius_km=query.radius_km,
+                                     job_types=list(query.job_types), seeker_id=query.seeker_id or "")
+
+
+def recommend_nearby_response(matches: Iterable[NearbyMatch], version: str, request_id: str
+                              ) -> pb.RecommendNearbyResponse:
+    out = []
+    for i, m in enumerate(matches, start=1):
+        msg = pb.NearbyJob(rank=i, job_id=m.id, distance_km=m.distance_km)
+        if m.score is not None:
+            msg.score = m.score
+        out.append(msg)
+    return pb.RecommendNearbyResponse(matches=out, model_version=version, request_id=request_id)
+
+
+def nearby_matches(response: pb.RecommendNearbyResponse) -> list[NearbyMatch]:
+    return [NearbyMatch(id=m.job_id, distance_km=m.distance_km, score=_optional(m, "score"))
+            for m in response.matches]
 
 
 def reasons_message(r: Reasons) -> pb.Reasons:

@@ -39,7 +39,16 @@ from matcher.errors import (
 from matcher.live import DELETED_COLUMN, LiveCatalogue
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service import queries
-from matcher.service.messages import JobQuery, Match, Record, SeekerQuery, ServingInfo, WriteResult
+from matcher.service.messages import (
+    JobQuery,
+    Match,
+    NearbyMatch,
+    NearbyQuery,
+    Record,
+    SeekerQuery,
+    ServingInfo,
+    WriteResult,
+)
 from matcher.service.settings import ServerSettings, priority_policy
 from matcher.service.worker import EngineWorker
 from matcher.store import Replay, Store
@@ -194,6 +203,11 @@ class MatchCore:
         self._check_k(query.k)
         run = functools.partial(queries.recommend_seekers, policy=self.policy)
         result: list[Match] = self._wait(self.worker.read(run, query, deadline), deadline)
+        return result
+
+    def recommend_nearby(self, query: NearbyQuery, deadline: float) -> list[NearbyMatch]:
+        self._check_k(query.k)
+        result: list[NearbyMatch] = self._wait(self.worker.read(queries.recommend_nearby, query, deadline), deadline)
         return result
 
     def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str], deadline: float) -> list[float]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from matcher.reasons import Reasons
 
-__all__ = ["JobFilter", "SeekerFilter", "JobQuery", "SeekerQuery", "Match", "WriteResult", "ServingInfo"]
+__all__ = ["JobFilter", "SeekerFilter", "JobQuery", "SeekerQuery", "NearbyQuery", "NearbyMatch", "Match", "WriteResult",
+           "ServingInfo"]
 
 Record = dict[str, str]  # FORMAT.md column → cell text, as a CSV row holds it
 
@@ -52,6 +53,23 @@ class SeekerQuery:
     job_id: str | None = None
     profile: Record | None = None
     filter: SeekerFilter = field(default_factory=SeekerFilter)
+
+
+@dataclass(frozen=True)
+class NearbyQuery:
+    lat: float
+    lon: float
+    k: int
+    radius_km: float = 5.0
+    job_types: tuple[str, ...] = ("gig", "part_time")
+    seeker_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NearbyMatch:
+    id: str
+    distance_km: float
+    score: float | None = None
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from matcher.live import LiveCatalogue
 from matcher.policy import PriorityPolicy, append_priority_slots
 from matcher.reasons import Reasons, explain
 from matcher.schema import JOB_TYPES
-from matcher.service.messages import JobFilter, JobQuery, Match, SeekerFilter, SeekerQuery
+from matcher.service.messages import JobFilter, JobQuery, Match, NearbyMatch, NearbyQuery, SeekerFilter, SeekerQuery
 
-__all__ = ["recommend_jobs", "recommend_seekers", "score_pairs"]
+__all__ = ["recommend_jobs", "recommend_seekers", "recommend_nearby", "score_pairs"]
 
-Outcome = list[Match] | MatcherError
+Outcome = list[Match] | list[NearbyMatch] | MatcherError
 _KM_PER_DEGREE = 111.0
 
 
@@ -211,3 +211,49 @@ def score_pairs(live: LiveCatalogue, seeker_ids: Sequence[str], job_ids: Sequenc
         return []
     cat, snap = live.view()
     return [float(x) for x in live.bundle.ranker.predict(pair_features(cat, snap, s, j))]
+
+
+MAX_NEARBY_KM = 200.0
+
+
+def recommend_nearby(live: LiveCatalogue, queries: Sequence[NearbyQuery]) -> list[Outcome]:
+    """Nearest open jobs of the asked kinds: a distance scan over the job coordinates (one vectorized haversine on
+    a latitude band), no retrieval product, so a location alone answers in milliseconds."""
+    cat, snap = live.view()
+    jobs = cat.jobs
+    usable = np.zeros(len(jobs.lat), dtype=bool)
+    usable[live.generator.usable_rows()] = True
+    out: list[Outcome] = []
+    for q in queries:
+        try:
+            if not (np.isfinite(q.lat) and -90 <= q.lat <= 90):
+                raise InvalidRequestError("lat: must be within -90..90 degrees")
+            if not (np.isfinite(q.lon) and -180 <= q.lon <= 180):
+                raise InvalidRequestError("lon: must be within -180..180 degrees")
+            if not (0 < q.radius_km <= MAX_NEARBY_KM):
+                raise InvalidRequestError(f"radius_km: must be in (0, {MAX_NEARBY_KM:g}]")
+            for i, kind in enumerate(q.job_types):
+                if kind not in JOB_TYPES:
+                    raise InvalidRequestError(f"job_types[{i}]: expected one of {sorted(JOB_TYPES)}")
+            s_row = -1
+            if q.seeker_id:
+                s_row = live.seeker_row.get(q.seeker_id, -1)
+                if s_row < 0:
+                    raise NotFoundError("seeker_id: no such seeker")
+            codes = live.job_types.encode(np.asarray(q.job_types, dtype=object), grow=False)
+            mask = usable & np.isin(live.job_type_codes()[:len(usable)], codes[codes >= 0])
+            mask &= _within(q.lat, q.lon, jobs.lat, jobs.lon, q.radius_km, "radius_km")
+            rows = np.flatnonzero(mask)
+            distance = haversine_km(np.full(len(rows), q.lat), np.full(len(rows), q.lon), jobs.lat[rows],
+                                    jobs.lon[rows])
+            order = np.lexsort((rows, distance))[:q.k]
+            rows, distance = rows[order], distance[order]
+            scores: list[float | None] = [None] * len(rows)
+            if s_row >= 0 and len(rows):
+                x = pair_features(cat, snap, np.full(len(rows), s_row), rows)
+                scores = [float(v) for v in live.bundle.ranker.predict(x)]
+            out.append([NearbyMatch(id=live.job_ids[int(r)], distance_km=round(float(d), 3), score=sc)
+                        for r, d, sc in zip(rows, distance, scores, strict=True)])
+        except MatcherError as exc:
+            out.append(exc)
+    return out

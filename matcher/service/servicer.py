@@ -48,6 +48,13 @@ class MatchServicer(matcher_pb2_grpc.MatchServiceServicer):
         return convert.recommend_seekers_response(matches, core.worker.live.bundle.version, rid)
 
     @rpc_method(_timeout)
+    def RecommendNearby(self, request: pb.RecommendNearbyRequest, context: grpc.ServicerContext,  # noqa: N802
+                        rid: str, deadline: float) -> pb.RecommendNearbyResponse:
+        core = self._core()
+        matches = core.recommend_nearby(convert.nearby_query(request), deadline)
+        return convert.recommend_nearby_response(matches, core.worker.live.bundle.version, rid)
+
+    @rpc_method(_timeout)
     def ScorePairs(self, request: pb.ScorePairsRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802
                    deadline: float) -> pb.ScorePairsResponse:
         core = self._core()
