@@ -38,6 +38,7 @@ RPCS = {  # name → (request, response), as in proto/matcher/v1/matcher.proto
     "RecommendSeekers": ("RecommendSeekersRequest", "RecommendSeekersResponse"),
     "ScorePairs": ("ScorePairsRequest", "ScorePairsResponse"),
     "RecommendNearby": ("RecommendNearbyRequest", "RecommendNearbyResponse"),
+    "GetLabourMarket": ("LabourMarketRequest", "LabourMarketResponse"),
     "UpsertSeekers": ("UpsertSeekersRequest", "WriteResponse"),
     "UpsertJobs": ("UpsertJobsRequest", "WriteResponse"),
     "DeleteSeekers": ("DeleteRequest", "WriteResponse"),

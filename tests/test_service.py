@@ -633,6 +633,29 @@ def test_recommend_nearby_bad_input(ro: Served) -> None:
     _fails(grpc.StatusCode.INVALID_ARGUMENT, ro.client.recommend_nearby, 30.0, 120.0, k=0)
 
 
+def test_get_labour_market_equals_the_cli_view(env: Env, ro: Served) -> None:
+    from matcher.market import labour_market
+
+    view = labour_market(env.data, as_of=env.as_of, by=("city",), totals=True)
+    got = ro.client.labour_market(by=["city"], totals=True, limit=10_000)
+    assert len(got) == len(view.table) > 1
+    want = view.table.set_index("city")
+    for row in got:
+        expected = want.loc[row["city"]]
+        assert (row["open_jobs"], row["openings"], row["active_seekers"]) == (
+            expected["open_jobs"], expected["openings"], expected["active_seekers"])
+        if pd.isna(expected["ratio"]):
+            assert row["ratio"] is None
+        else:
+            assert row["ratio"] == pytest.approx(expected["ratio"])
+    assert [r["openings"] for r in got] == sorted((r["openings"] for r in got), reverse=True)
+    city = next(r["city"] for r in got if r["city"] != "*")
+    only = ro.client.labour_market(city=city.split(":")[-1], limit=50)
+    assert only and {r["city"] for r in only} == {city}
+    assert "by" in _fails(grpc.StatusCode.INVALID_ARGUMENT, ro.client.labour_market, by=["planet"])
+    _fails(grpc.StatusCode.RESOURCE_EXHAUSTED, ro.client.labour_market, limit=20_000)
+
+
 def test_priority_settings_are_validated() -> None:
     with pytest.raises(MatcherError, match="priority_share"):
         load_settings(data="d", model="m", priority_share=1.5)

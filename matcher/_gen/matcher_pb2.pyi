@@ -364,3 +364,59 @@ class RecommendNearbyResponse(_message.Message):
     model_version: str
     request_id: str
     def __init__(self, matches: _Optional[_Iterable[_Union[NearbyJob, _Mapping]]] = ..., model_version: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class LabourMarketRequest(_message.Message):
+    __slots__ = ("by", "min_cell", "totals", "city", "limit")
+    BY_FIELD_NUMBER: _ClassVar[int]
+    MIN_CELL_FIELD_NUMBER: _ClassVar[int]
+    TOTALS_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    by: _containers.RepeatedScalarFieldContainer[str]
+    min_cell: int
+    totals: bool
+    city: str
+    limit: int
+    def __init__(self, by: _Optional[_Iterable[str]] = ..., min_cell: _Optional[int] = ..., totals: _Optional[bool] = ..., city: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class MarketCell(_message.Message):
+    __slots__ = ("city", "city_name", "occupation", "open_jobs", "openings", "active_seekers", "ratio", "n_salaries", "salary_p25", "salary_p50", "salary_p75")
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    CITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    OCCUPATION_FIELD_NUMBER: _ClassVar[int]
+    OPEN_JOBS_FIELD_NUMBER: _ClassVar[int]
+    OPENINGS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_SEEKERS_FIELD_NUMBER: _ClassVar[int]
+    RATIO_FIELD_NUMBER: _ClassVar[int]
+    N_SALARIES_FIELD_NUMBER: _ClassVar[int]
+    SALARY_P25_FIELD_NUMBER: _ClassVar[int]
+    SALARY_P50_FIELD_NUMBER: _ClassVar[int]
+    SALARY_P75_FIELD_NUMBER: _ClassVar[int]
+    city: str
+    city_name: str
+    occupation: str
+    open_jobs: int
+    openings: int
+    active_seekers: int
+    ratio: float
+    n_salaries: int
+    salary_p25: float
+    salary_p50: float
+    salary_p75: float
+    def __init__(self, city: _Optional[str] = ..., city_name: _Optional[str] = ..., occupation: _Optional[str] = ..., open_jobs: _Optional[int] = ..., openings: _Optional[int] = ..., active_seekers: _Optional[int] = ..., ratio: _Optional[float] = ..., n_salaries: _Optional[int] = ..., salary_p25: _Optional[float] = ..., salary_p50: _Optional[float] = ..., salary_p75: _Optional[float] = ...) -> None: ...
+
+class LabourMarketResponse(_message.Message):
+    __slots__ = ("cells", "as_of", "open_jobs", "active_seekers", "total_cells", "request_id")
+    CELLS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    OPEN_JOBS_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_SEEKERS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_CELLS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    cells: _containers.RepeatedCompositeFieldContainer[MarketCell]
+    as_of: str
+    open_jobs: int
+    active_seekers: int
+    total_cells: int
+    request_id: str
+    def __init__(self, cells: _Optional[_Iterable[_Union[MarketCell, _Mapping]]] = ..., as_of: _Optional[str] = ..., open_jobs: _Optional[int] = ..., active_seekers: _Optional[int] = ..., total_cells: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...

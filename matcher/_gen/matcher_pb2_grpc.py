@@ -52,6 +52,11 @@ class MatchServiceStub:
                 request_serializer=matcher_dot_v1_dot_matcher__pb2.ScorePairsRequest.SerializeToString,
                 response_deserializer=matcher_dot_v1_dot_matcher__pb2.ScorePairsResponse.FromString,
                 _registered_method=True)
+        self.GetLabourMarket = channel.unary_unary(
+                '/matcher.v1.MatchService/GetLabourMarket',
+                request_serializer=matcher_dot_v1_dot_matcher__pb2.LabourMarketRequest.SerializeToString,
+                response_deserializer=matcher_dot_v1_dot_matcher__pb2.LabourMarketResponse.FromString,
+                _registered_method=True)
         self.RecommendNearby = channel.unary_unary(
                 '/matcher.v1.MatchService/RecommendNearby',
                 request_serializer=matcher_dot_v1_dot_matcher__pb2.RecommendNearbyRequest.SerializeToString,
@@ -115,6 +120,14 @@ class MatchServiceServicer:
 
     def ScorePairs(self, request, context):
         """Model scores for explicit (seeker, job) pairs, for backends that rank their own lists.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLabourMarket(self, request, context):
+        """Labour-market view (求人倍率): openings vs active seekers and offered salaries per city and occupation, from the
+        catalogue as it was loaded (start-up or the last ReloadModel; live writes arrive with the next reload).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -193,6 +206,11 @@ def add_MatchServiceServicer_to_server(servicer, server):
                     servicer.ScorePairs,
                     request_deserializer=matcher_dot_v1_dot_matcher__pb2.ScorePairsRequest.FromString,
                     response_serializer=matcher_dot_v1_dot_matcher__pb2.ScorePairsResponse.SerializeToString,
+            ),
+            'GetLabourMarket': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLabourMarket,
+                    request_deserializer=matcher_dot_v1_dot_matcher__pb2.LabourMarketRequest.FromString,
+                    response_serializer=matcher_dot_v1_dot_matcher__pb2.LabourMarketResponse.SerializeToString,
             ),
             'RecommendNearby': grpc.unary_unary_rpc_method_handler(
                     servicer.RecommendNearby,
@@ -318,6 +336,33 @@ class MatchService:
             '/matcher.v1.MatchService/ScorePairs',
             matcher_dot_v1_dot_matcher__pb2.ScorePairsRequest.SerializeToString,
             matcher_dot_v1_dot_matcher__pb2.ScorePairsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLabourMarket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/matcher.v1.MatchService/GetLabourMarket',
+            matcher_dot_v1_dot_matcher__pb2.LabourMarketRequest.SerializeToString,
+            matcher_dot_v1_dot_matcher__pb2.LabourMarketResponse.FromString,
             options,
             channel_credentials,
             insecure,

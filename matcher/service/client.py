@@ -20,6 +20,7 @@ from matcher.service import convert
 from matcher.service.convert import pb
 from matcher.service.messages import (
     JobFilter,
+    MarketQuery,
     Match,
     NearbyMatch,
     NearbyQuery,
@@ -70,6 +71,11 @@ class MatchClient:
         query = NearbyQuery(lat=lat, lon=lon, k=k, radius_km=radius_km, job_types=tuple(job_types),
                             seeker_id=seeker_id)
         return convert.nearby_matches(self._call("RecommendNearby", convert.recommend_nearby_request(query)))
+
+    def labour_market(self, by: Sequence[str] = ("city", "occupation"), *, min_cell: int = 1, totals: bool = False,
+                      city: str = "", limit: int = 100) -> list[dict[str, Any]]:
+        query = MarketQuery(by=tuple(by), min_cell=min_cell, totals=totals, city=city, limit=limit)
+        return convert.market_rows(self._call("GetLabourMarket", convert.market_request(query)))
 
     def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str]) -> list[float]:
         response = self._call("ScorePairs", pb.ScorePairsRequest(seeker_ids=list(seeker_ids), job_ids=list(job_ids)))

@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import pandas as pd
 from google.protobuf.message import Message
 
 from matcher._gen import matcher_pb2 as pb
 from matcher.errors import InvalidRequestError
+from matcher.market import MarketView
 from matcher.reasons import Reasons
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service.messages import (
     JobFilter,
     JobQuery,
+    MarketQuery,
     Match,
     NearbyMatch,
     NearbyQuery,
@@ -32,7 +35,7 @@ __all__ = ["pb", "seeker_records", "job_records", "event_records", "seeker_messa
            "event_message", "job_query", "seeker_query", "recommend_jobs_response", "recommend_seekers_response",
            "score_pairs_response", "write_response", "model_info", "serving_info", "reasons_message",
            "reasons_from_message", "nearby_query", "recommend_nearby_request", "recommend_nearby_response",
-           "nearby_matches"]
+           "nearby_matches", "market_query", "market_request", "market_response", "market_rows"]
 
 _OPTIONAL_NUMBERS = {"lat", "lon", "experience_years", "expected_salary_min", "expected_salary_max",
                      "experience_min_years", "salary_min", "salary_max", "headcount", "value"}
@@ -160,6 +163,44 @@ def recommend_nearby_response(matches: Iterable[NearbyMatch], version: str, requ
 def nearby_matches(response: pb.RecommendNearbyResponse) -> list[NearbyMatch]:
     return [NearbyMatch(id=m.job_id, distance_km=m.distance_km, score=_optional(m, "score"))
             for m in response.matches]
+
+
+def market_query(req: pb.LabourMarketRequest) -> MarketQuery:
+    return MarketQuery(by=tuple(req.by) or ("city", "occupation"), min_cell=req.min_cell or 1, totals=req.totals,
+                       city=req.city, limit=req.limit or 100)
+
+
+def market_request(query: MarketQuery) -> pb.LabourMarketRequest:
+    return pb.LabourMarketRequest(by=list(query.by), min_cell=query.min_cell, totals=query.totals, city=query.city,
+                                  limit=query.limit)
+
+
+def market_response(view: MarketView, table: pd.DataFrame, limit: int, request_id: str) -> pb.LabourMarketResponse:
+    cells = []
+    for row in table.head(limit).to_dict(orient="records"):
+        cell = pb.MarketCell(city=str(row.get("city", "")), city_name=str(row.get("city_name", "")),
+                             occupation=str(row.get("occupation", "")), open_jobs=int(row["open_jobs"]),
+                             openings=int(row["openings"]), active_seekers=int(row["active_seekers"]),
+                             n_salaries=int(row["n_salaries"]))
+        for name in ("ratio", "salary_p25", "salary_p50", "salary_p75"):
+            if pd.notna(row[name]):
+                setattr(cell, name, float(row[name]))
+        cells.append(cell)
+    return pb.LabourMarketResponse(cells=cells, as_of="" if view.as_of is None else view.as_of.isoformat(),
+                                   open_jobs=view.open_jobs, active_seekers=view.active_seekers,
+                                   total_cells=len(table), request_id=request_id)
+
+
+def market_rows(response: pb.LabourMarketResponse) -> list[dict[str, Any]]:
+    """Cells as dicts (absent optional numbers = None), for clients."""
+    out = []
+    for c in response.cells:
+        row: dict[str, Any] = {"city": c.city, "city_name": c.city_name, "occupation": c.occupation,
+                               "open_jobs": c.open_jobs, "openings": c.openings, "active_seekers": c.active_seekers,
+                               "n_salaries": c.n_salaries}
+        row.update({name: _optional(c, name) for name in ("ratio", "salary_p25", "salary_p50", "salary_p75")})
+        out.append(row)
+    return out
 
 
 def reasons_message(r: Reasons) -> pb.Reasons:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from features.geo import load_gazetteer
 from matcher.data import (
     Dataset,
     index_events,
@@ -37,10 +38,12 @@ from matcher.errors import (
     NotFoundError,
 )
 from matcher.live import DELETED_COLUMN, LiveCatalogue
+from matcher.market import MarketView, labour_market
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service import queries
 from matcher.service.messages import (
     JobQuery,
+    MarketQuery,
     Match,
     NearbyMatch,
     NearbyQuery,
@@ -112,6 +115,10 @@ class MatchCore:
             raise MatcherError("settings data and model are required")
         self.settings = settings
         self.policy = priority_policy(settings)
+        self._market_lock = threading.Lock()
+        self._market_cache: dict[tuple[tuple[str, ...], bool], MarketView] = {}
+        self._market_source: tuple[Dataset, pd.Timestamp] = (Dataset(pd.DataFrame(), pd.DataFrame(),
+                                                                    pd.DataFrame()), pd.Timestamp.now(tz="UTC"))
         self.store = Store(settings.journal)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -134,6 +141,8 @@ class MatchCore:
         data = restore(self.settings.data, self.store.replay())
         live = LiveCatalogue(bundle, data, as_of=self._as_of(data), n_candidates=self.settings.n_candidates)
         self._warm_up(live)
+        self._market_source = (data, live.as_of)
+        self._market_cache.clear()
         return live
 
     def _as_of(self, data: Dataset) -> pd.Timestamp:
@@ -209,6 +218,30 @@ class MatchCore:
         self._check_k(query.k)
         result: list[NearbyMatch] = self._wait(self.worker.read(queries.recommend_nearby, query, deadline), deadline)
         return result
+
+    def labour_market(self, query: MarketQuery) -> tuple[MarketView, pd.DataFrame]:
+        """The labour-market view of the loaded catalogue, cached per grouping until the next (re)load: it is a
+        pandas computation over the frames, seconds at a million seekers, so it is not redone per call."""
+        if query.limit > 10_000:
+            raise LimitExceededError("limit: at most 10000 rows")
+        data, as_of = self._market_source
+        key = (query.by, query.totals)
+        with self._market_lock:
+            view = self._market_cache.get(key)
+            if view is None:
+                try:
+                    view = labour_market(data, as_of=as_of, by=query.by, totals=query.totals)
+                except ValueError as exc:
+                    raise InvalidRequestError(f"by: {exc}") from exc
+                self._market_cache[key] = view
+        table = view.table
+        table = table[(table["open_jobs"] >= query.min_cell) | (table["active_seekers"] >= query.min_cell)]
+        if query.city:
+            if "city" not in query.by:
+                raise InvalidRequestError("city: the view is not grouped by city")
+            wanted = load_gazetteer().resolve(pd.Series([query.city])).city_key[0]
+            table = table[table["city"] == wanted]
+        return view, table.sort_values("openings", ascending=False, kind="stable")
 
     def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str], deadline: float) -> list[float]:
         if len(seeker_ids) > self.settings.max_pairs_per_call:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from matcher.reasons import Reasons
 
-__all__ = ["JobFilter", "SeekerFilter", "JobQuery", "SeekerQuery", "NearbyQuery", "NearbyMatch", "Match", "WriteResult",
-           "ServingInfo"]
+__all__ = ["JobFilter", "SeekerFilter", "JobQuery", "SeekerQuery", "NearbyQuery", "NearbyMatch", "MarketQuery", "Match",
+           "WriteResult", "ServingInfo"]
 
 Record = dict[str, str]  # FORMAT.md column → cell text, as a CSV row holds it
 
@@ -63,6 +63,15 @@ class NearbyQuery:
     radius_km: float = 5.0
     job_types: tuple[str, ...] = ("gig", "part_time")
     seeker_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MarketQuery:
+    by: tuple[str, ...] = ("city", "occupation")
+    min_cell: int = 1
+    totals: bool = False
+    city: str = ""
+    limit: int = 100
 
 
 @dataclass(frozen=True)

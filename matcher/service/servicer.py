@@ -55,6 +55,13 @@ class MatchServicer(matcher_pb2_grpc.MatchServiceServicer):
         return convert.recommend_nearby_response(matches, core.worker.live.bundle.version, rid)
 
     @rpc_method(_timeout)
+    def GetLabourMarket(self, request: pb.LabourMarketRequest, context: grpc.ServicerContext,  # noqa: N802
+                        rid: str, deadline: float) -> pb.LabourMarketResponse:
+        query = convert.market_query(request)
+        view, table = self._core().labour_market(query)
+        return convert.market_response(view, table, query.limit, rid)
+
+    @rpc_method(_timeout)
     def ScorePairs(self, request: pb.ScorePairsRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802
                    deadline: float) -> pb.ScorePairsResponse:
         core = self._core()
