@@ -14,6 +14,8 @@ from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
+
 from matcher import api
 from matcher.errors import MatcherError
 from matcher.service.commands import add_service_commands, run_demo_service
@@ -159,18 +161,26 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     demo = resources.files("matcher.demo_data")
     for name in ("seekers.csv", "jobs.csv", "events.csv"):
         (data_dir / name).write_bytes(demo.joinpath(name).read_bytes())
-    print(f"[1/4] training on the built-in demo data (real US job-board views, see {data_dir})")
+    print(f"[1/5] training on the built-in demo data (real US job-board views, see {data_dir})")
     model_dir, report_dir, matches = work / "model", work / "report", work / "matches.csv"
     _cmd_train(_parser().parse_args(["train", "--data", str(data_dir), "--model", str(model_dir)]))
-    print("[2/4] evaluating the model against baselines on the held-out last 14 days")
+    print("[2/5] evaluating the model against baselines on the held-out last 14 days")
     _cmd_evaluate(argparse.Namespace(data=data_dir, model=model_dir, report=report_dir, test_start=None,
                                      candidates=200))
-    print("[3/4] batch matching: top-10 open jobs for every seeker")
+    print("[3/5] batch matching: top-10 open jobs for every seeker")
     _cmd_batch(_parser().parse_args(["batch", "--data", str(data_dir), "--model", str(model_dir), "--out",
                                      str(matches), "--k", "10"]))
-    print("[4/4] serving the model over gRPC (matcher serve) and querying it (matcher.service.MatchClient)")
+    print("[4/5] serving the model over gRPC (matcher serve) and querying it (matcher.service.MatchClient)")
     run_demo_service(data_dir, model_dir, matches, work / "journal.sqlite")
-    print(f"\nmatches: {matches}\nreport:  {report_dir / 'report.md'}\nmodel:   {model_dir}")
+    print("[5/5] public-employment views: labour market by city, a counsellor's explanation, the fairness audit")
+    _cmd_market(_parser().parse_args(["market", "--data", str(data_dir), "--by", "city", "--top", "5"]))
+    seeker = pd.read_csv(matches, dtype=str, nrows=1)["seeker_id"].iloc[0]
+    _cmd_explain(_parser().parse_args(["explain", "--data", str(data_dir), "--model", str(model_dir), "--seeker",
+                                       seeker, "--k", "1", "--gaps", "5"]))
+    _cmd_audit(_parser().parse_args(["audit", "--data", str(data_dir), "--model", str(model_dir), "--report",
+                                     str(work / "audit")]))
+    print(f"\nmatches: {matches}\nreport:  {report_dir / 'report.md'}\naudit:   {work / 'audit' / 'report.md'}"
+          f"\nmodel:   {model_dir}")
     return 0
 
 
