@@ -45,6 +45,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                              cluster=getattr(args, "cluster", None))
     if args.trees is not None:
         config.n_estimators = args.trees
+    config.two_way = bool(getattr(args, "two_way", False))
     started = time.perf_counter()
     bundle, summary = api.train(data, config)
     path = api.save(bundle, args.model, data, extra={"config": asdict(config)})
@@ -220,6 +221,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trees", type=int, help="most trees to grow (default 1500; a cluster run grows them all, as "
                                              "lightgbm.dask has no early stopping)")
     p.add_argument("--cluster", help="tcp://HOST:PORT of a Dask scheduler: fit with lightgbm.dask there")
+    p.add_argument("--two-way", action="store_true",
+                   help="also fit the employer side (interview / hire after applying) and rank by the mutual score")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("batch", help="top-k open jobs for every seeker in a folder")

@@ -141,7 +141,7 @@ class MatchEngine:
                   len(data.jobs), bundle.version)
 
     def score_pairs(self, seeker_idx: np.ndarray, job_idx: np.ndarray) -> np.ndarray:
-        return np.asarray(self.bundle.ranker.predict(pair_features(self.catalogue, self.snapshot, seeker_idx,
+        return np.asarray(self.bundle.score(pair_features(self.catalogue, self.snapshot, seeker_idx,
                                                                    job_idx)), dtype=np.float64)
 
     def recommend(self, seeker_idx: np.ndarray, k: int, *, batch: int = 4096,
@@ -209,7 +209,7 @@ def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generat
         features = pair_features(cat, snap, pairs_s, pairs_j)
         clock = _tick(timings, "features", clock)
         scores = np.full((m, n), -np.inf)
-        scores[valid] = bundle.ranker.predict(features)
+        scores[valid] = bundle.score(features)
         clock = _tick(timings, "trees", clock)
         width = min(k, n)
         top = rank_order(scores, cand)[:, :width]
@@ -240,7 +240,7 @@ def rank_seekers(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, index: Ret
         return Recommendations(seeker_idx=job_idx, job_idx=out, scores=out_scores)
     model_scores = np.full((m, n), -np.inf)
     features = pair_features(cat, snap, local[valid], np.repeat(job_idx, n)[valid.ravel()])
-    model_scores[valid] = bundle.ranker.predict(features)
+    model_scores[valid] = bundle.score(features)
     width = min(k, n)
     rows = np.where(valid, local, -1)
     top = rank_order(model_scores, rows)[:, :width]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,9 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
 
     recs: dict[str, np.ndarray] = {}
     recs["lightgbm"] = rank_candidates(bundle, cat, snap, generator, queries, _K, n_candidates).job_idx
+    if bundle.employer is not None:  # two-way fit: the mutual score above, the seeker side alone here
+        recs["seeker_side_only"] = rank_candidates(replace(bundle, employer=None), cat, snap, generator, queries,
+                                                   _K, n_candidates).job_idx
     recs["random"] = open_idx[top_k_rows(random_scores(len(queries), len(open_idx), seed), _K)]
     recs["popularity"] = open_idx[top_k_rows(popularity_scores(
         snap.job_popularity[open_idx], len(queries), seed), _K)]
@@ -140,7 +144,7 @@ def retrieval_recall_vs_exhaustive(bundle: ModelBundle, cat: Any, snap: Any, gen
     open_idx = generator.open_idx
     sample = min(sample, len(queries), max(1, max_pairs // max(len(open_idx), 1)))
     picked = rng.choice(queries, sample, replace=False)
-    scores = bundle.ranker.predict(pair_features(
+    scores = bundle.score(pair_features(
         cat, snap, np.repeat(picked, len(open_idx)), np.tile(open_idx, len(picked)))).reshape(sample, -1)
     exact = open_idx[top_k_rows(scores, 10)]
     cand = generator.candidates(cat, snap, picked, max(_RECALL_DEPTHS))

@@ -199,13 +199,18 @@ def explain_pairs(bundle: ModelBundle, source: Source, seeker_idx: np.ndarray, j
 
     X = pair_features(cat, snap, si, ji)
     ranker = bundle.ranker
-    scores = ranker.predict(X)
+    scores = bundle.score(X)
     contrib = np.asarray(ranker.booster_.predict(X, pred_contrib=True, num_iteration=ranker.best_iteration_),
                          dtype=np.float64).reshape(n, len(FEATURE_NAMES) + 1)
-    width = len(FEATURE_NAMES) if top_contributions is None else max(0, min(top_contributions, len(FEATURE_NAMES)))
+    feature = np.asarray(ranker.feature_names_, dtype=object)
+    if bundle.employer is not None:
+        # Two-way fit: the employer side's log-acceptance is one more term of the score, shown as such.
+        contrib = np.hstack([contrib[:, :-1], bundle.employer.log_acceptance(X)[:, None], contrib[:, -1:]])
+        feature = np.append(feature, "employer_side")
+    n_terms = contrib.shape[1] - 1
+    width = n_terms if top_contributions is None else max(0, min(top_contributions, n_terms))
     order = np.argsort(-np.abs(contrib[:, :-1]), axis=1, kind="stable")[:, :width]
     top_values = np.take_along_axis(contrib, order, axis=1)
-    feature = np.asarray(ranker.feature_names_, dtype=object)
 
     out = []
     for i in range(n):

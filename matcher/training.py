@@ -27,6 +27,8 @@ from matcher.data import Dataset, fingerprint_folder
 from matcher.engine import CandidateGenerator, open_job_mask
 from matcher.errors import MatcherError
 from matcher.progress import Progress
+from matcher.schema import EVENT_GRADES
+from models.employer import MIN_LABELS, EmployerModel
 from models.ranker import LambdaRanker
 from models.registry import ModelBundle
 
@@ -51,6 +53,8 @@ class TrainConfig:
     params: dict[str, Any] = field(default_factory=dict)
     refit: bool = True
     cluster: str | None = None      # tcp://host:port of a Dask scheduler: fit with lightgbm.dask there
+    two_way: bool = False           # also fit the employer side where applications have outcomes (models/employer)
+    employer_weight: float = 1.0    # weight of the employer side's log-acceptance in the mutual score
 
 
 @dataclass
@@ -146,6 +150,37 @@ def _stack(parts: list[LabelledQueries]) -> tuple[np.ndarray, np.ndarray, np.nda
             np.concatenate([p.group for p in parts]))
 
 
+_APPLIED, _ACCEPTED = EVENT_GRADES["applied"], EVENT_GRADES["interviewed"]
+
+
+def _train_employer(parts: list[LabelledQueries], valid: LabelledQueries, config: TrainConfig
+                    ) -> tuple[EmployerModel | None, dict[str, Any]]:
+    """The employer side on applications (grade >= applied): accepted = interviewed or hired. None, with the reason,
+    where the data has too few outcomes on either side (a board that logs views only has none)."""
+    X, y, _ = _stack(parts)
+    applied = y >= _APPLIED
+    accepted = (y[applied] >= _ACCEPTED)
+    n_yes, n_no = int(accepted.sum()), int((~accepted).sum())
+    summary: dict[str, Any] = {"n_applications": int(applied.sum()), "n_accepted": n_yes}
+    if not config.two_way:
+        return None, {**summary, "trained": False, "reason": "two_way off"}
+    if min(n_yes, n_no) < MIN_LABELS:
+        return None, {**summary, "trained": False,
+                      "reason": f"fewer than {MIN_LABELS} accepted or turned-down applications: the mutual score is "
+                                "the seeker side alone"}
+    v_applied = valid.label >= _APPLIED
+    vx, vy = valid.features[v_applied], valid.label[v_applied] >= _ACCEPTED
+    model = EmployerModel(weight=config.employer_weight).fit(X[applied], accepted, feature_names=FEATURE_NAMES,
+                                                             eval_set=(vx, vy))
+    auc = None
+    if len(np.unique(vy)) == 2:
+        from sklearn.metrics import roc_auc_score
+
+        auc = float(roc_auc_score(vy, model.predict_proba(vx)))
+    return model, {**summary, "trained": True, "trees": model.best_iteration_, "valid_auc": auc,
+                   "n_valid_applications": int(v_applied.sum()), "weight": config.employer_weight}
+
+
 @contextmanager
 def _cluster_client(address: str | None) -> Iterator[Any]:
     if address is None:
@@ -193,7 +228,9 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
             X, y, group = _stack([*parts, valid])
             ranker = LambdaRanker(params=config.params, n_estimators=max(best, 1)).fit(
                 X, y, group, feature_names=FEATURE_NAMES, client=client)
+    employer, employer_summary = _train_employer(parts, valid, config)
     summary = {
+        "employer_side": employer_summary,
         "test_start": windows.test_start.isoformat(),
         "train_windows": [(a.isoformat(), b.isoformat()) for a, b in windows.train],
         "valid_window": [windows.valid[0].isoformat(), windows.valid[1].isoformat()],
@@ -213,5 +250,5 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
     if data.root is not None:  # lets `evaluate` find this model's own hold-out before the model is saved
         meta["data_fingerprint"] = fingerprint_folder(data.root)
         meta["data_dir"] = str(data.root)
-    bundle = ModelBundle(ranker=ranker, encoder=encoder, meta=meta)
+    bundle = ModelBundle(ranker=ranker, encoder=encoder, meta=meta, employer=employer)
     return bundle, summary

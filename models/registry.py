@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
+import numpy as np
 
 from features.text import TextEncoder
 from matcher.errors import ModelError
+from models.employer import EmployerModel
 from models.ranker import LambdaRanker
 
 __all__ = ["ModelBundle", "save_model", "load_model", "model_files", "promote", "list_versions"]
@@ -34,6 +36,12 @@ class ModelBundle:
     encoder: TextEncoder
     meta: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # the version directory it was loaded from (None: trained in this process)
+    employer: EmployerModel | None = None  # two-way fit: the employer side, where labels allowed one
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        """The one score every path ranks by: the seeker side, plus the employer side's log-acceptance if any."""
+        seeker = np.asarray(self.ranker.predict(X), dtype=np.float64)
+        return seeker if self.employer is None or len(X) == 0 else seeker + self.employer.log_acceptance(X)
 
     @property
     def version(self) -> str:
@@ -64,6 +72,10 @@ def save_model(bundle: ModelBundle, root: str | Path, *, make_current: bool = Tr
         (tmp / "model.txt").write_text(model_text, encoding="utf-8")
         with (tmp / "encoder.pkl").open("wb") as fh:
             pickle.dump(bundle.encoder, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        if bundle.employer is not None:
+            (tmp / "employer.txt").write_text(bundle.employer.booster_.model_to_string(
+                num_iteration=bundle.employer.best_iteration_), encoding="utf-8")
+            meta["employer_weight"] = bundle.employer.weight
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str), encoding="utf-8")
         final = versions / version
         tmp.rename(final)  # a reader sees the whole version or none of it
@@ -117,11 +129,19 @@ def load_model(path: str | Path) -> ModelBundle:
     if list(booster.feature_name()) != list(meta.get("feature_names", [])):
         raise ModelError(f"{directory}: model.txt feature names differ from meta.json")
     ranker = LambdaRanker.from_booster(booster, meta.get("params", {}), model_file=directory / "model.txt")
-    return ModelBundle(ranker=ranker, encoder=encoder, meta=meta, source=directory)
+    employer = None
+    if (directory / "employer.txt").is_file():
+        try:
+            employer = EmployerModel.from_booster(lgb.Booster(model_file=str(directory / "employer.txt")),
+                                                  float(meta.get("employer_weight", 1.0)))
+        except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+            raise ModelError(f"model directory {directory}: employer.txt is unreadable: {exc}") from exc
+    return ModelBundle(ranker=ranker, encoder=encoder, meta=meta, source=directory, employer=employer)
 
 
 def model_files(directory: str | Path) -> dict[str, bytes]:
     """The files of one model version (with any compiled-trees cache), to ship to machines without the folder."""
     directory = _resolve(Path(directory))
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir())
-            if p.is_file() and (p.name in _FILES or (p.name.startswith("trees-") and p.suffix == ".o"))}
+            if p.is_file() and (p.name in (*_FILES, "employer.txt")
+                                or (p.name.startswith("trees-") and p.suffix == ".o"))}

@@ -210,7 +210,7 @@ def score_pairs(live: LiveCatalogue, seeker_ids: Sequence[str], job_ids: Sequenc
     if len(s) == 0:
         return []
     cat, snap = live.view()
-    return [float(x) for x in live.bundle.ranker.predict(pair_features(cat, snap, s, j))]
+    return [float(x) for x in live.bundle.score(pair_features(cat, snap, s, j))]
 
 
 MAX_NEARBY_KM = 200.0
@@ -251,7 +251,7 @@ def recommend_nearby(live: LiveCatalogue, queries: Sequence[NearbyQuery]) -> lis
             scores: list[float | None] = [None] * len(rows)
             if s_row >= 0 and len(rows):
                 x = pair_features(cat, snap, np.full(len(rows), s_row), rows)
-                scores = [float(v) for v in live.bundle.ranker.predict(x)]
+                scores = [float(v) for v in live.bundle.score(x)]
             out.append([NearbyMatch(id=live.job_ids[int(r)], distance_km=round(float(d), 3), score=sc)
                         for r, d, sc in zip(rows, distance, scores, strict=True)])
         except MatcherError as exc:

@@ -1,0 +1,77 @@
+"""Two-way fit: the employer side trains where applications have outcomes, joins the one score, and falls back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from benchmarks.synth import generate
+from features.pairs import pair_features
+from matcher import api
+from matcher.engine import MatchEngine
+from matcher.explain import explain_pairs
+from matcher.training import TrainConfig
+
+pytestmark = pytest.mark.slow
+
+FAST: dict[str, Any] = dict(n_candidates=60, n_random_negatives=20, text_dim=32, n_estimators=150,
+                            early_stopping_rounds=40, smoothing_trees=10, refit=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, api.Dataset, dict[str, Any]]:
+    root = tmp_path_factory.mktemp("two_way")
+    generate(4000, 1500, seed=11, events_per_seeker=10.0).write(root / "data")
+    data = api.load_data(root / "data")
+    bundle, summary = api.train(data, TrainConfig(two_way=True, **FAST))
+    api.save(bundle, root / "model", data)
+    return root, data, summary
+
+
+def test_employer_side_learns_acceptance_and_is_saved(trained: tuple[Path, api.Dataset, dict[str, Any]]) -> None:
+    root, data, summary = trained
+    side = summary["employer_side"]
+    assert side["trained"] and side["n_accepted"] >= 20
+    assert side["valid_auc"] > 0.6  # synthetic acceptance depends on the latent fit: better than chance
+    bundle = api.load(root / "model")
+    assert bundle.employer is not None and (root / "model" / "versions" / bundle.version / "employer.txt").is_file()
+
+
+def test_mutual_score_is_the_one_score_everywhere(trained: tuple[Path, api.Dataset, dict[str, Any]]) -> None:
+    root, data, _ = trained
+    bundle = api.load(root / "model")
+    assert bundle.employer is not None
+    engine = MatchEngine(bundle, data)
+    rows = np.arange(50)
+    recs = engine.recommend(rows, 5)
+    s, j = np.repeat(rows, 5), recs.job_idx.ravel()
+    X = pair_features(engine.catalogue, engine.snapshot, s, j)
+    mutual = bundle.ranker.predict(X) + np.log(np.clip(bundle.employer.predict_proba(X), 1e-3, 1.0))
+    np.testing.assert_allclose(recs.scores.ravel(), mutual, atol=1e-9)
+    assert (bundle.employer.log_acceptance(X) <= 0).all()
+    explained = explain_pairs(bundle, engine, s[:10], j[:10], top_contributions=None)
+    for e in explained:
+        names = dict(e.contributions)
+        assert "employer_side" in names
+        assert sum(names.values()) + e.bias == pytest.approx(e.score, abs=1e-9)
+
+
+def test_views_only_data_falls_back_to_the_seeker_side(tmp_path: Path) -> None:
+    generate(800, 300, seed=2, events_per_seeker=4.0).write(tmp_path / "data")
+    data = api.load_data(tmp_path / "data")
+    views = data.events["event"].isin(["exposed", "viewed"])
+    data.events = data.events[views].reset_index(drop=True)
+    bundle, summary = api.train(data, TrainConfig(two_way=True, holdout_days=0, **FAST))
+    assert bundle.employer is None and not summary["employer_side"]["trained"]
+    assert "seeker side alone" in summary["employer_side"]["reason"]
+
+
+def test_evaluation_reports_the_mutual_score_and_the_seeker_side(trained: tuple[Path, api.Dataset, dict[str, Any]],
+                                                                 tmp_path: Path) -> None:
+    root, data, _ = trained
+    result = api.evaluate(api.load(root / "model"), data, tmp_path / "report")
+    assert {"lightgbm", "seeker_side_only"} <= set(result["results"])
+    assert "seeker_side_only" in (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
