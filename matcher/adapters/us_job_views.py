@@ -63,6 +63,7 @@ def _seekers(views: pd.DataFrame, exp: pd.DataFrame, poi: pd.DataFrame, now: pd.
         exp_updated=("updated", "max"),
     )
     first = exp.dropna(subset=["start"]).groupby("Applicant.ID")["start"].min()
+    out_of_work = _long_term_unemployed(exp, now)
     poi = poi.assign(p=_clean(poi["Position.Of.Interest"]), updated=_utc(poi["Updated.At"]))
     poi = poi[poi["p"].ne("") & poi["p"].ne("NA")]
     interests = poi.groupby("Applicant.ID").agg(
@@ -82,7 +83,24 @@ def _seekers(views: pd.DataFrame, exp: pd.DataFrame, poi: pd.DataFrame, now: pd.
         "experience_years": ((last_year - first.reindex(ids)).dt.days / 365.25).clip(lower=0).round(1).to_numpy(),
         "desired_occupations": out["desired"].fillna("").to_numpy(),
         "updated_at": out[["exp_updated", "poi_updated"]].max(axis=1).to_numpy(),
+        "priority_groups": np.where(out_of_work.reindex(ids, fill_value=False).to_numpy(), "long_term_unemployed", ""),
     })
+
+
+_LONG_TERM = pd.Timedelta(days=365)
+
+
+def _long_term_unemployed(exp: pd.DataFrame, now: pd.Timestamp) -> pd.Series:
+    """Per applicant: a work history whose every job has ended, the latest at least a year before the export.
+
+    The board records no employment status; this is the closest the history allows to 长期失业 (registered
+    unemployed for a long time). Jobs without an end date count as current; applicants without dated jobs are
+    not flagged (unknown is not unemployed)."""
+    end = pd.to_datetime(exp["End.Date"], errors="coerce")
+    dated = exp.assign(end=end, current=end.isna() & exp["start"].notna())
+    per = dated.groupby("Applicant.ID").agg(current=("current", "any"), last_end=("end", "max"))
+    cutoff = now.tz_convert(None) - _LONG_TERM
+    return (~per["current"]) & per["last_end"].notna() & (per["last_end"] <= cutoff)
 
 
 def _jobs(views: pd.DataFrame) -> pd.DataFrame:
