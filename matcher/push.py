@@ -178,8 +178,7 @@ def cap_and_select(seeker: np.ndarray, job: np.ndarray, score: np.ndarray, caps:
     A seeker whose whole pool is taken gets fewer than k."""
     by_seeker = np.lexsort((job, -score, seeker))
     seeker, job, score = seeker[by_seeker], job[by_seeker], score[by_seeker]
-    starts = np.r_[0, np.flatnonzero(np.diff(seeker)) + 1] if len(seeker) else np.empty(0, dtype=np.int64)
-    position = np.arange(len(seeker)) - np.repeat(starts, np.diff(np.r_[starts, len(seeker)]))
+    position = _position_in_runs(seeker)
     n_seekers = int(seeker.max()) + 1 if len(seeker) else 0
     placed = np.zeros(n_seekers, dtype=np.int64)
     room = caps.astype(np.int64).copy()
@@ -193,13 +192,17 @@ def cap_and_select(seeker: np.ndarray, job: np.ndarray, score: np.ndarray, caps:
             continue
         idx = idx[np.lexsort((seeker[idx], -score[idx], job[idx]))]
         j = job[idx]
-        first = np.r_[0, np.flatnonzero(np.diff(j)) + 1]
-        within = np.arange(len(j)) - np.repeat(first, np.diff(np.r_[first, len(j)]))
-        take = idx[within < room[j]]
+        take = idx[_position_in_runs(j) < room[j]]
         accepted[take] = True
         np.subtract.at(room, job[take], 1)
         np.add.at(placed, seeker[take], 1)
     seeker, job, score = seeker[accepted], job[accepted], score[accepted]
-    starts = np.r_[0, np.flatnonzero(np.diff(seeker)) + 1] if len(seeker) else np.empty(0, dtype=np.int64)
-    rank = np.arange(len(seeker)) - np.repeat(starts, np.diff(np.r_[starts, len(seeker)])) + 1
-    return seeker, rank, job, score
+    return seeker, _position_in_runs(seeker) + 1, job, score
+
+
+def _position_in_runs(sorted_keys: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal values of an array sorted by those values."""
+    if not len(sorted_keys):
+        return np.empty(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_keys)) + 1]
+    return np.arange(len(sorted_keys)) - np.repeat(starts, np.diff(np.r_[starts, len(sorted_keys)]))
