@@ -71,6 +71,15 @@ def _place_mask(live: LiveCatalogue, side: SideArrays, cities: Sequence[str], ra
     return mask
 
 
+def _job_type_mask(live: LiveCatalogue, kinds: Sequence[str], field: str) -> np.ndarray:
+    """Job rows of one of these FORMAT.md job types; an unknown type is INVALID_ARGUMENT naming its index."""
+    for i, kind in enumerate(kinds):
+        if kind not in JOB_TYPES:
+            raise InvalidRequestError(f"{field}[{i}]: expected one of {sorted(JOB_TYPES)}")
+    codes = live.job_types.encode(np.asarray(kinds, dtype=object), grow=False)
+    return np.isin(live.job_type_codes(), codes[codes >= 0])
+
+
 def _job_mask(live: LiveCatalogue, cat: Catalogue, flt: JobFilter, s_cat: Catalogue, s_row: int,
               registered: bool) -> np.ndarray | None:
     if not flt.active:
@@ -79,11 +88,7 @@ def _job_mask(live: LiveCatalogue, cat: Catalogue, flt: JobFilter, s_cat: Catalo
     home = (float(s_cat.seekers.lat[s_row]), float(s_cat.seekers.lon[s_row]))
     mask = _place_mask(live, jobs, flt.cities, flt.radius_km, home)
     if flt.job_types:
-        for i, kind in enumerate(flt.job_types):
-            if kind not in JOB_TYPES:
-                raise InvalidRequestError(f"filter.job_types[{i}]: expected one of {sorted(JOB_TYPES)}")
-        codes = live.job_types.encode(np.asarray(flt.job_types, dtype=object), grow=False)
-        mask &= np.isin(live.job_type_codes(), codes[codes >= 0])
+        mask &= _job_type_mask(live, flt.job_types, "filter.job_types")
     if flt.salary_floor is not None:
         if not (np.isfinite(flt.salary_floor) and flt.salary_floor >= 0):
             raise InvalidRequestError("filter.salary_floor: must be a non-negative number")
@@ -232,16 +237,13 @@ def recommend_nearby(live: LiveCatalogue, queries: Sequence[NearbyQuery]) -> lis
                 raise InvalidRequestError("lon: must be within -180..180 degrees")
             if not (0 < q.radius_km <= MAX_NEARBY_KM):
                 raise InvalidRequestError(f"radius_km: must be in (0, {MAX_NEARBY_KM:g}]")
-            for i, kind in enumerate(q.job_types):
-                if kind not in JOB_TYPES:
-                    raise InvalidRequestError(f"job_types[{i}]: expected one of {sorted(JOB_TYPES)}")
+            kinds = _job_type_mask(live, q.job_types, "job_types")
             s_row = -1
             if q.seeker_id:
                 s_row = live.seeker_row.get(q.seeker_id, -1)
                 if s_row < 0:
                     raise NotFoundError("seeker_id: no such seeker")
-            codes = live.job_types.encode(np.asarray(q.job_types, dtype=object), grow=False)
-            mask = usable & np.isin(live.job_type_codes()[:len(usable)], codes[codes >= 0])
+            mask = usable & kinds
             mask &= _within(q.lat, q.lon, jobs.lat, jobs.lon, q.radius_km, "radius_km")
             rows = np.flatnonzero(mask)
             distance = haversine_km(np.full(len(rows), q.lat), np.full(len(rows), q.lon), jobs.lat[rows],
