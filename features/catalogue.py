@@ -143,11 +143,13 @@ def _side(frame: pd.DataFrame, place: Places, aux_text: pd.Series, skills: pd.Se
     lon = frame["lon"].to_numpy(dtype=np.float64)
     lat = np.where(np.isnan(lat), place.lat, lat)
     lon = np.where(np.isnan(lon), place.lon, lon)
-    aux = aux_text.fillna("").astype(str).str.strip().to_numpy(dtype=object)
-    text = frame["text"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    # What the encoder reads (protected attributes removed): a text of nothing but those counts as no text.
+    aux = encoder.prepare(aux_text.to_numpy(dtype=object))
+    text = encoder.prepare(frame["text"].to_numpy(dtype=object))
     skill_matrix = _skill_matrix(skills, vocabs.skills)
     return SideArrays(
-        text_emb=encoder.embed(text), aux_emb=encoder.embed(aux), has_text=text != "", has_aux=aux != "",
+        text_emb=encoder.embed(text, prepared=True), aux_emb=encoder.embed(aux, prepared=True),
+        has_text=text != "", has_aux=aux != "",
         city=vocabs.cities.encode(place.city_key), region=vocabs.regions.encode(place.region_key),
         lat=lat, lon=lon,
         salary_min=frame[sal[0]].to_numpy(dtype=np.float64), salary_max=frame[sal[1]].to_numpy(dtype=np.float64),

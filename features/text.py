@@ -13,6 +13,8 @@ import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from features.redaction import redact_protected
+
 __all__ = ["TextEncoder", "normalize_rows"]
 
 _WORD_PATTERN = r"(?u)[a-zA-Z][a-zA-Z0-9+#.]*|[0-9]+"
@@ -28,11 +30,19 @@ class TextEncoder:
     """Fits TF-IDF (char + word) and an SVD projection on a corpus; embeds any text into `dim` floats."""
 
     def __init__(self, dim: int = 96, max_features: int = 200_000, fit_sample: int = 60_000,
-                 seed: int = 0) -> None:
+                 seed: int = 0, redact: bool = True) -> None:
         self.dim = dim
         self.max_features = max_features
         self.fit_sample = fit_sample
         self.seed = seed
+        self.redact = redact
+
+    def prepare(self, texts: np.ndarray) -> np.ndarray:
+        """The text the encoder actually reads: protected attributes removed (features.redaction), trimmed.
+        Encoders saved before redaction existed load without the attribute and keep reading raw text."""
+        if getattr(self, "redact", False):
+            return redact_protected(np.asarray(texts, dtype=object))
+        return np.asarray([str(t).strip() if isinstance(t, str) else "" for t in texts], dtype=object)
 
     def fit(self, texts: np.ndarray) -> TextEncoder:
         texts = np.asarray(texts, dtype=object)
@@ -40,7 +50,8 @@ class TextEncoder:
         if len(texts) > self.fit_sample:
             # The vocabulary and projection stabilise long before the full corpus; sampling bounds fit time.
             texts = texts[rng.choice(len(texts), self.fit_sample, replace=False)]
-        texts = texts[np.fromiter((bool(t) for t in texts), dtype=bool, count=len(texts))]
+        texts = self.prepare(texts)
+        texts = texts[texts != ""]
         self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), min_df=2, sublinear_tf=True,
                                      max_features=self.max_features, lowercase=True, dtype=np.float32)
         self.word_ = TfidfVectorizer(token_pattern=_WORD_PATTERN, min_df=2, sublinear_tf=True,
@@ -52,21 +63,22 @@ class TextEncoder:
         self.svd_.fit(sparse)
         return self
 
-    def sparse(self, texts: np.ndarray) -> sp.csr_matrix:
-        """Row-normalised TF-IDF (char + word halves weighted equally): the exact text-similarity space."""
-        texts = np.asarray(texts, dtype=object)
+    def sparse(self, texts: np.ndarray, *, prepared: bool = False) -> sp.csr_matrix:
+        """Row-normalised TF-IDF (char + word halves weighted equally): the exact text-similarity space.
+        `prepared`: the texts already went through `prepare` (the catalogue needs them for `has_text`)."""
+        texts = np.asarray(texts, dtype=object) if prepared else self.prepare(texts)
         both = sp.hstack([self.char_.transform(texts), self.word_.transform(texts)]).tocsr()
         norms = np.sqrt(np.asarray(both.multiply(both).sum(axis=1)).ravel())
         scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ both)
 
-    def embed(self, texts: np.ndarray, batch: int = 50_000) -> np.ndarray:
+    def embed(self, texts: np.ndarray, batch: int = 50_000, *, prepared: bool = False) -> np.ndarray:
         """Dense L2-normalised float32 embeddings; empty text → zero vector."""
         texts = np.asarray(texts, dtype=object)
         out = np.zeros((len(texts), self.svd_.n_components), dtype=np.float32)
         projection = self._projection()
         for start in range(0, len(texts), batch):
-            part = self.sparse(texts[start:start + batch])
+            part = self.sparse(texts[start:start + batch], prepared=prepared)
             out[start:start + batch] = np.asarray(part @ projection, dtype=np.float32)
         return normalize_rows(out)
 
