@@ -10,7 +10,8 @@ disability (就业促进法), and must serve priority groups (就业援助对象
 - employer side (用人推荐): each group's share of the seekers recommended to open jobs against its share of all
   seekers, before and after the priority policy's appended slots (matcher.policy);
 - quality: NDCG@10 per group on the held-out window, as `matcher evaluate` computes it;
-- counterfactual: a copy of the seekers with only one protected column changed must give identical rankings.
+- counterfactual: a copy of the seekers with only one protected column changed, or with protected facts written
+  into their free text, must give identical rankings.
 
 Groups and counterfactual copies come from matcher.audit_groups; report.md / audit.json from matcher.audit_report.
 """
@@ -29,6 +30,7 @@ from features.history import build_snapshot
 from matcher.audit_groups import (
     GroupDim,
     counterfactual_column,
+    counterfactual_text,
     policy_members,
     present_protected_columns,
     priority_dim,
@@ -230,20 +232,27 @@ def _score_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a[both] - b[both]).max(initial=0.0))
 
 
-def _counterfactual(engine: MatchEngine, columns: Sequence[str], sample: np.ndarray, base: Recommendations,
-                    jobs: np.ndarray, base_jobs: tuple[np.ndarray, np.ndarray], k: int, depth: int
-                    ) -> dict[str, dict[str, Any]]:
+def _counterfactual_changes(seekers: pd.DataFrame) -> dict[str, tuple[str, pd.Series, str]]:
+    """name -> (column, changed values, how): each protected column present, then the seekers' free text."""
+    changes = {column: (column, *counterfactual_column(seekers[column], column))
+               for column in present_protected_columns(seekers)}
+    changes["text (protected statements)"] = ("text", *counterfactual_text(seekers["text"]))
+    return changes
+
+
+def _counterfactual(engine: MatchEngine, changes: dict[str, tuple[str, pd.Series, str]], sample: np.ndarray,
+                    base: Recommendations, jobs: np.ndarray, base_jobs: tuple[np.ndarray, np.ndarray], k: int,
+                    depth: int) -> dict[str, dict[str, Any]]:
     data, out = engine.data, {}
-    progress = Progress("audit: counterfactual columns", len(columns))
-    for column in columns:
-        changed, how = counterfactual_column(data.seekers[column], column)
+    progress = Progress("audit: counterfactual columns", len(changes))
+    for name, (column, changed, how) in changes.items():
         seekers = data.seekers.copy()
         seekers[column] = changed.to_numpy()
         twin = MatchEngine(engine.bundle, Dataset(seekers=seekers, jobs=data.jobs, events=data.events, root=data.root),
                            as_of=engine.as_of, n_candidates=engine.n_candidates)
         recs = twin.recommend(sample, k)
-        rows, scores = _rank_jobs(twin, _seeker_index(twin), jobs, depth, f"audit: counterfactual {column}")
-        out[column] = {
+        rows, scores = _rank_jobs(twin, _seeker_index(twin), jobs, depth, f"audit: counterfactual {name}")
+        out[name] = {
             "how": how, "rows_changed": int((changed != data.seekers[column].fillna("").astype(str).str.strip()).sum()),
             "seekers": len(sample), "seekers_top_k_changed": int((recs.job_idx != base.job_idx).any(axis=1).sum()),
             "seeker_max_abs_score_diff": _score_diff(recs.scores, base.scores),
@@ -285,7 +294,7 @@ def run_audit(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, k: 
     employer_side = _employer_side(*ranked, k, n, all_dims, policy, policy_members(data.seekers, policy))
     quality = _quality(engine, all_dims, test_start)
     sample = _sample(rng, np.arange(n), max_counterfactual)
-    counterfactual = _counterfactual(engine, present_protected_columns(data.seekers), sample,
+    counterfactual = _counterfactual(engine, _counterfactual_changes(data.seekers), sample,
                                      engine.recommend(sample, k), jobs, ranked, k, depth)
 
     summary: dict[str, Any] = {

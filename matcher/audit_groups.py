@@ -17,7 +17,8 @@ from matcher.policy import PriorityPolicy
 from matcher.schema import PROTECTED_COLUMNS
 
 __all__ = ["GroupDim", "UNKNOWN", "NO_GROUP", "POLICY_ANY", "AGE_BANDS", "protected_dims", "priority_dim",
-           "policy_members", "counterfactual_column", "present_protected_columns"]
+           "policy_members", "counterfactual_column", "counterfactual_text", "present_protected_columns",
+           "TEXT_STATEMENTS"]
 
 UNKNOWN = "(unknown)"
 OTHER = "(other)"
@@ -29,6 +30,14 @@ _DATE_COLUMNS = frozenset({"birth_date", "birthday"})
 _PRESENCE_ONLY = frozenset({"photo", "photo_url"})  # a URL per seeker: only whether one is given can be a group
 _MAX_CATEGORIES = 12  # the largest categories by size; the rest are pooled as OTHER
 _SHIFT_YEARS = 17
+# What real resumes state about themselves (features.redaction): one of these is written before every seeker's text,
+# rotating, so the text counterfactual changes all six grounds at once in both languages.
+TEXT_STATEMENTS = (
+    "女，45岁，已婚已育，农村户口，回族，身体残疾。",
+    "男, 23岁, 未婚, 1990年出生, 河南籍, 汉族.",
+    "Female, 52 years old, married with 2 children, born 1972, religion: Muslim.",
+    "Gender: male. Age: 19. Marital status: single. I am disabled.",
+)
 
 
 @dataclass(frozen=True)
@@ -162,3 +171,13 @@ def counterfactual_column(values: pd.Series, column: str) -> tuple[pd.Series, st
         mapping = {v: "counterfactual" for v in observed} | {"": observed[0] if observed else "counterfactual"}
         how = f"{'replaced by a new value' if observed else 'filled'}{filled if observed else ''}"
     return text.map(mapping).astype(str), how
+
+
+def counterfactual_text(values: pd.Series) -> tuple[pd.Series, str]:
+    """`values` (seekers' text) with a statement of protected facts written before every cell, and how. Resumes state
+    such facts in free text even when the platform stores none of them as columns, so this is the counterfactual
+    that applies to every data set."""
+    statements = np.resize(np.asarray(TEXT_STATEMENTS, dtype=object), len(values))
+    changed = pd.Series(statements + " " + _text(values).to_numpy(dtype=object), index=values.index).str.strip()
+    return changed.astype(str), (f"one of {len(TEXT_STATEMENTS)} statements of gender, age, marital status, hukou, "
+                                 "ethnicity/religion and disability (Chinese, English) written before the text")

@@ -161,15 +161,15 @@ def _quality_section(s: Mapping[str, Any]) -> list[str]:
 
 def _counterfactual_section(s: Mapping[str, Any]) -> list[str]:
     cf = s["counterfactual"]
-    out = ["## Counterfactual: change one protected column, nothing else", ""]
-    if not cf:
-        return [*out, "No protected column in seekers.csv: nothing to change.", ""]
+    out = ["## Counterfactual: change one protected attribute, nothing else", "",
+           "Each row is a copy of the seekers with one protected column changed, or with statements of protected facts "
+           "written into their free text (how resumes carry them even where a platform stores no such column).", ""]
     rows = {f"{column} ({c['how']})": c for column, c in cf.items()}
     out += [markdown_table(rows, ["rows_changed", "seekers", "seekers_top_k_changed", "seeker_max_abs_score_diff",
                                   "job_lists", "job_lists_top_k_changed", "job_max_abs_score_diff"],
                            first="column", digits=6), ""]
-    out.append("**Rankings moved when a protected column changed: the model depends on it.**" if s["rankings_moved"]
-               else "No ranking moved: neither seekers' job lists nor jobs' seeker lists depend on these columns.")
+    out.append("**Rankings moved when a protected attribute changed: the model depends on it.**" if s["rankings_moved"]
+               else "No ranking moved: neither seekers' job lists nor jobs' seeker lists depend on these attributes.")
     return [*out, ""]
 
 

@@ -6,8 +6,9 @@ priority policy; the other tests reuse that summary or audit tiny variants of th
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.slow
 K = 10
 N_CANDIDATES = 60
 SYNTH_PROTECTED = ("birth_year", "gender", "hukou", "marital_status")
+TEXT_CF = "text (protected statements)"
 POLICY = PriorityPolicy(enabled=True, groups=(*DEFAULT_GROUPS, "nobody_has_this_group"), min_share=0.3)
 
 
@@ -106,7 +108,7 @@ def test_a_group_nobody_belongs_to_is_reported_empty(audited: Audited) -> None:
 
 def test_counterfactual_moves_no_ranking(audited: Audited) -> None:
     cf = audited.summary["counterfactual"]
-    assert sorted(cf) == sorted(SYNTH_PROTECTED)
+    assert sorted(cf) == sorted((*SYNTH_PROTECTED, TEXT_CF))
     for column, c in cf.items():
         assert c["rows_changed"] == len(audited.data.seekers), column
         assert c["seekers"] == len(audited.data.seekers) and c["job_lists"] > 0
@@ -151,13 +153,32 @@ def test_no_protected_columns_and_no_priority_groups(audited: Audited, tmp_path:
     bare = Dataset(seekers=seekers, jobs=data.jobs, events=data.events.iloc[:0], root=None)
     summary = run_audit(audited.bundle, bare, tmp_path, k=5, n_candidates=30, max_jobs=20)
     assert summary["protected_columns"] == [] and summary["priority_groups"] is None
-    assert summary["counterfactual"] == {} and summary["groups"] == {}
+    assert list(summary["counterfactual"]) == [TEXT_CF] and summary["groups"] == {}
+    assert summary["rankings_moved"] is False
     assert summary["quality"]["available"] is False
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "No protected column in seekers.csv could be audited" in text
     assert "Priority groups: **none**" in text
     assert "Quality: NDCG@10" in text and "Unavailable" in text
     assert (tmp_path / "audit.json").is_file()
+
+
+def test_text_counterfactual_catches_an_encoder_that_reads_protected_statements(audited: Audited,
+                                                                              tmp_path: Path) -> None:
+    """The same model with redaction switched off: the statements now reach the text vectors and rankings move, so
+    the counterfactual's 0 above is a measurement, not a test that cannot fail."""
+    encoder = copy.copy(audited.bundle.encoder)
+    encoder.redact = False
+    bundle = replace(audited.bundle, encoder=encoder)
+    data = audited.data
+    seekers = data.seekers.drop(columns=[c for c in data.seekers.columns if c in PROTECTED_COLUMNS])
+    bare = Dataset(seekers=seekers, jobs=data.jobs, events=data.events, root=None)
+    summary = run_audit(bundle, bare, tmp_path, k=5, n_candidates=30, max_jobs=20, max_counterfactual=200)
+    text = summary["counterfactual"][TEXT_CF]
+    assert text["rows_changed"] == len(seekers)
+    assert text["seekers_top_k_changed"] > 0 and text["seeker_max_abs_score_diff"] > 0
+    assert summary["rankings_moved"] is True
+    assert "Rankings moved when a protected attribute changed" in (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
 def test_group_and_counterfactual_helpers_known_answers() -> None:
