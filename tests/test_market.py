@@ -222,3 +222,21 @@ def test_synthetic_invariants(tmp_path: Path) -> None:
     assert grand["open_jobs"] == n_open and grand["active_seekers"] == len(data.seekers)
     cities = totals[(totals["occupation"] == TOTAL) & (totals["city"] != TOTAL)]
     assert cities["open_jobs"].sum() == n_open
+
+
+def test_live_market_leaves_out_rows_the_journal_deleted_and_folds_writes_in_order(folder: Path) -> None:
+    from matcher.live import DELETED_COLUMN
+    from matcher.service.live_market import LiveMarket
+
+    data = load_folder(folder)
+    full = labour_market(data, as_of=AS_OF, by=())
+    gone = data.jobs["job_id"].iloc[0]
+    marked = data.jobs.assign(**{DELETED_COLUMN: np.where(data.jobs["job_id"] == gone, "1", "")})
+    live = LiveMarket(type(data)(seekers=data.seekers, jobs=marked, events=data.events), AS_OF)
+    without = labour_market(type(data)(seekers=data.seekers, jobs=data.jobs[data.jobs["job_id"] != gone],
+                                       events=data.events), as_of=AS_OF, by=())
+    assert live.view((), False).table.equals(without.table)
+    live.upserted("jobs", data.jobs[data.jobs["job_id"] == gone])  # put back, then delete and put back again
+    live.deleted("jobs", [gone])
+    live.upserted("jobs", data.jobs[data.jobs["job_id"] == gone])
+    assert live.view((), False).table.equals(full.table)

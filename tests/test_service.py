@@ -656,6 +656,29 @@ def test_get_labour_market_equals_the_cli_view(env: Env, ro: Served) -> None:
     _fails(grpc.StatusCode.RESOURCE_EXHAUSTED, ro.client.labour_market, limit=20_000)
 
 
+def test_get_labour_market_follows_acknowledged_writes(env: Env, fresh: StartFn) -> None:
+    """Upserts and deletes show in the next view without a reload: known changes to one city's counts."""
+    client = fresh().client
+    seeker = _active_seekers(env, 1)[0]
+    city = env.s(seeker, "city")
+
+    def cell() -> tuple[int, int, int]:
+        [row] = client.labour_market(by=["city"], city=city, limit=10)
+        return row["open_jobs"], row["openings"], row["active_seekers"]
+
+    before = cell()
+    client.upsert_jobs([_job_like(env, seeker, "MKT-1", headcount="7"), _job_like(env, seeker, "MKT-2")])
+    assert cell() == (before[0] + 2, before[1] + 9, before[2])
+    client.upsert_jobs([_job_like(env, seeker, "MKT-1", headcount="3")])  # replaces, does not add
+    assert cell() == (before[0] + 2, before[1] + 5, before[2])
+    client.delete_jobs(["MKT-2"])
+    assert cell() == (before[0] + 1, before[1] + 3, before[2])
+    client.upsert_seekers([env.seeker(seeker) | {"seeker_id": "MKT-S", "updated_at": _iso(env.as_of)}])
+    assert cell() == (before[0] + 1, before[1] + 3, before[2] + 1)
+    client.delete_seekers([seeker])
+    assert cell() == (before[0] + 1, before[1] + 3, before[2])
+
+
 def test_priority_settings_are_validated() -> None:
     with pytest.raises(MatcherError, match="priority_share"):
         load_settings(data="d", model="m", priority_share=1.5)

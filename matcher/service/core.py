@@ -38,9 +38,10 @@ from matcher.errors import (
     NotFoundError,
 )
 from matcher.live import DELETED_COLUMN, LiveCatalogue
-from matcher.market import MarketView, labour_market
+from matcher.market import MarketView
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service import queries
+from matcher.service.live_market import LiveMarket
 from matcher.service.messages import (
     JobQuery,
     MarketQuery,
@@ -115,10 +116,6 @@ class MatchCore:
             raise MatcherError("settings data and model are required")
         self.settings = settings
         self.policy = priority_policy(settings)
-        self._market_lock = threading.Lock()
-        self._market_cache: dict[tuple[tuple[str, ...], bool], MarketView] = {}
-        self._market_source: tuple[Dataset, pd.Timestamp] = (Dataset(pd.DataFrame(), pd.DataFrame(),
-                                                                    pd.DataFrame()), pd.Timestamp.now(tz="UTC"))
         self.store = Store(settings.journal)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -141,8 +138,7 @@ class MatchCore:
         data = restore(self.settings.data, self.store.replay())
         live = LiveCatalogue(bundle, data, as_of=self._as_of(data), n_candidates=self.settings.n_candidates)
         self._warm_up(live)
-        self._market_source = (data, live.as_of)
-        self._market_cache.clear()
+        self.market = LiveMarket(data, live.as_of, follow_now=self.settings.as_of == "now")
         return live
 
     def _as_of(self, data: Dataset) -> pd.Timestamp:
@@ -220,20 +216,13 @@ class MatchCore:
         return result
 
     def labour_market(self, query: MarketQuery) -> tuple[MarketView, pd.DataFrame]:
-        """The labour-market view of the loaded catalogue, cached per grouping until the next (re)load: it is a
-        pandas computation over the frames, seconds at a million seekers, so it is not redone per call."""
+        """The labour-market view of the catalogue as served, every acknowledged write included (LiveMarket)."""
         if query.limit > 10_000:
             raise LimitExceededError("limit: at most 10000 rows")
-        data, as_of = self._market_source
-        key = (query.by, query.totals)
-        with self._market_lock:
-            view = self._market_cache.get(key)
-            if view is None:
-                try:
-                    view = labour_market(data, as_of=as_of, by=query.by, totals=query.totals)
-                except ValueError as exc:
-                    raise InvalidRequestError(f"by: {exc}") from exc
-                self._market_cache[key] = view
+        try:
+            view = self.market.view(query.by, query.totals)
+        except ValueError as exc:
+            raise InvalidRequestError(f"by: {exc}") from exc
         table = view.table
         table = table[(table["open_jobs"] >= query.min_cell) | (table["active_seekers"] >= query.min_cell)]
         if query.city:
@@ -264,11 +253,13 @@ class MatchCore:
         if n > self.settings.max_items_per_call:
             raise LimitExceededError(f"{field}: at most {self.settings.max_items_per_call} items per call")
 
-    def _write(self, journal: Callable[[], int], apply: Callable[[LiveCatalogue], Any], deadline: float
-               ) -> tuple[int, Any]:
+    def _write(self, journal: Callable[[], int], apply: Callable[[LiveCatalogue], Any], deadline: float,
+               market: Callable[[], None] | None = None) -> tuple[int, Any]:
         with self._write_lock:  # journal order = apply order, so a restart rebuilds exactly this state
             sequence = journal()
             future = self.worker.write(apply)
+            if market is not None:  # journalled: part of the state from here on, in the same order
+                market()
         return sequence, self._wait(future, deadline)
 
     def _upsert(self, kind: Literal["seekers", "jobs"], records: Sequence[Record], deadline: float) -> WriteResult:
@@ -278,11 +269,13 @@ class MatchCore:
         if kind == "seekers":
             frame = validate_seekers(_frame(records, SEEKER_COLUMNS), kind)
             seq, _ = self._write(lambda: self.store.upsert(kind, list(records)),
-                                 lambda live: live.upsert_seekers(frame), deadline)
+                                 lambda live: live.upsert_seekers(frame), deadline,
+                                 lambda: self.market.upserted(kind, frame))
         else:
             frame = validate_jobs(_frame(records, JOB_COLUMNS), kind)
             seq, _ = self._write(lambda: self.store.upsert(kind, list(records)),
-                                 lambda live: live.upsert_jobs(frame), deadline)
+                                 lambda live: live.upsert_jobs(frame), deadline,
+                                 lambda: self.market.upserted(kind, frame))
         return WriteResult(len(records), 0, seq)
 
     def upsert_seekers(self, records: Sequence[Record], deadline: float) -> WriteResult:
@@ -300,7 +293,8 @@ class MatchCore:
             return WriteResult(0, 0, self.store.sequence)
         seq, found = self._write(
             lambda: self.store.delete(kind, unique),
-            lambda live: live.delete_seekers(unique) if kind == "seekers" else live.delete_jobs(unique), deadline)
+            lambda live: live.delete_seekers(unique) if kind == "seekers" else live.delete_jobs(unique), deadline,
+            lambda: self.market.deleted(kind, unique))
         return WriteResult(int(found), len(unique) - int(found), seq)
 
     def delete_seekers(self, ids: Sequence[str], deadline: float) -> WriteResult:

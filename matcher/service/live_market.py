@@ -1,0 +1,85 @@
+"""The labour-market view the service answers GetLabourMarket from, kept current with the writes it acknowledges.
+
+`labour_market` is a pandas computation over whole frames (seconds at a million seekers), so views are cached per
+grouping. Writes do not recompute anything: they queue their rows (upserts) or ids (deletes), and the next
+GetLabourMarket call folds the queue into the frames once and recomputes only the grouping it asks for. A platform
+that upserts all day therefore sees every acknowledged change in the next view, and pays for it only when it asks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Literal
+
+import pandas as pd
+
+from matcher.data import Dataset
+from matcher.live import DELETED_COLUMN
+from matcher.market import MarketView, labour_market
+
+__all__ = ["LiveMarket"]
+
+Kind = Literal["seekers", "jobs"]
+_ID = {"seekers": "seeker_id", "jobs": "job_id"}
+
+
+def _without_deleted(frame: pd.DataFrame) -> pd.DataFrame:
+    if DELETED_COLUMN not in frame.columns:
+        return frame
+    return frame[frame[DELETED_COLUMN].fillna("").astype(str) != "1"].drop(columns=[DELETED_COLUMN])
+
+
+class LiveMarket:
+    """Seekers and jobs as the service holds them (deleted rows left out), pending writes, cached views."""
+
+    def __init__(self, data: Dataset, as_of: pd.Timestamp, *, follow_now: bool = False) -> None:
+        """`as_of`: the loaded catalogue's clock. `follow_now`: the server runs on wall-clock time (setting
+        as_of = "now"), so each view is as of its computation; otherwise as of the later of `as_of` and the newest
+        posting written through the service since, so that a job posted after load counts as open."""
+        self._lock = threading.Lock()
+        self._as_of = as_of
+        self._follow_now = follow_now
+        self._frames: dict[Kind, pd.DataFrame] = {"seekers": _without_deleted(data.seekers),
+                                                  "jobs": _without_deleted(data.jobs)}
+        self._pending: list[tuple[Kind, pd.DataFrame | list[str]]] = []
+        self._cache: dict[tuple[tuple[str, ...], bool], MarketView] = {}
+
+    def upserted(self, kind: Kind, rows: pd.DataFrame) -> None:
+        """Rows the service has just acknowledged (validated frames): they replace any row with the same id."""
+        with self._lock:
+            self._pending.append((kind, rows))
+            if kind == "jobs" and len(rows) and rows["posted_at"].notna().any():
+                self._as_of = max(self._as_of, rows["posted_at"].max())
+
+    def deleted(self, kind: Kind, ids: Sequence[str]) -> None:
+        with self._lock:
+            self._pending.append((kind, list(ids)))
+
+    def view(self, by: tuple[str, ...], totals: bool) -> MarketView:
+        """The view grouped by `by`, current up to the last acknowledged write. ValueError for an unknown key."""
+        with self._lock:
+            if self._pending:
+                self._fold()
+            key = (by, totals)
+            view = self._cache.get(key)
+            if view is None:
+                data = Dataset(seekers=self._frames["seekers"], jobs=self._frames["jobs"], events=pd.DataFrame())
+                view = labour_market(data, as_of=self._now(), by=by, totals=totals)
+                self._cache[key] = view
+            return view
+
+    def _now(self) -> pd.Timestamp:
+        return pd.Timestamp.now(tz="UTC") if self._follow_now else self._as_of
+
+    def _fold(self) -> None:
+        """Apply the queued writes in order, in one concat per kind and run of upserts."""
+        for kind, change in self._pending:
+            frame, id_column = self._frames[kind], _ID[kind]
+            if isinstance(change, pd.DataFrame):
+                kept = frame[~frame[id_column].isin(change[id_column])]
+                self._frames[kind] = pd.concat([kept, change], ignore_index=True)
+            else:
+                self._frames[kind] = frame[~frame[id_column].isin(change)]
+        self._pending.clear()
+        self._cache.clear()
