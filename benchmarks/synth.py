@@ -28,7 +28,12 @@ proportional to exp(u), restricted to strata that hold nearly all of that mass. 
 and logs one row per stage reached::
 
     exposed (always) -> viewed  p = sigmoid(u - 2.0) -> applied p = sigmoid(u - 3.5)
-                     -> interviewed p = sigmoid(u - 5.0) -> hired p = sigmoid(u - 4.5)
+                     -> interviewed p = sigmoid(v - 5.0) -> hired p = sigmoid(v - 4.5)
+
+where the employer's side v = u + employer_selectivity x (clip(experience_i - experience_min_j, -3, 3) / 3
++ clip(education_i - education_min_j, -2, 2) / 2) (education_min 不限 counts as 0): with the default
+selectivity 0 employers want what seekers want (v = u), above 0 they also prefer candidates with more experience
+and education than the post asks, which seekers do not weigh when they apply: the case two-way fit is for.
 
 Exposure happens at a time uniform (skewed towards the posting date) while the job is open and inside
 [start, start + days); each later stage follows after a log-normal delay (minutes, hours, days, a week) and is
@@ -1362,13 +1367,20 @@ def _draw(rng: np.random.Generator, chain: Sequence[tuple[_Stratum, np.ndarray]]
     return out
 
 
+def _overqualification(latent: Latent, s_idx: np.ndarray, j_idx: np.ndarray) -> np.ndarray:
+    """What employers weigh beyond the seeker's own utility: experience and education above what the post asks."""
+    years = latent.seeker_experience[s_idx].astype(np.float64) - latent.job_experience_min[j_idx]
+    levels = latent.seeker_education[s_idx].astype(np.float64) - np.maximum(latent.job_education_min[j_idx], 0)
+    return np.clip(years, -3, 3) / 3 + np.clip(levels, -2, 2) / 2
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
 def _events(rng: np.random.Generator, latent: Latent, seeker_place: dict[str, np.ndarray],
             job_place: dict[str, np.ndarray], per_seeker: float, end_s: int, seeker_ids: pa.Array,
-            job_ids: pa.Array) -> pd.DataFrame:
+            job_ids: pa.Array, employer_selectivity: float = 0.0) -> pd.DataFrame:
     """The events frame, drawn from the utility as the module docstring describes, blocks of seekers at a
     time so memory stays bounded at any scale."""
     n, m = len(latent.seeker_family), len(latent.job_family)
@@ -1428,10 +1440,12 @@ def _events(rng: np.random.Generator, latent: Latent, seeker_place: dict[str, np
     stage_rows = [np.arange(n_pairs)]
     stage_times = [t]
     alive = np.ones(n_pairs, dtype=bool)
+    employer = util + employer_selectivity * _overqualification(latent, s_idx, j_idx) if employer_selectivity else util
     for level in range(1, len(_FUNNEL)):
         median, sigma = _FUNNEL_DELAY_S[level - 1]
         t = t + np.maximum(1, np.round(rng.lognormal(math.log(median), sigma, n_pairs))).astype(np.int64)
-        alive &= (rng.random(n_pairs) < _sigmoid(util - _FUNNEL_SHIFT[level - 1])) & (t < closes)
+        side = employer if level >= _FUNNEL.index("interviewed") else util
+        alive &= (rng.random(n_pairs) < _sigmoid(side - _FUNNEL_SHIFT[level - 1])) & (t < closes)
         stage_rows.append(np.flatnonzero(alive))
         stage_times.append(t[alive])
     dwell = np.round(rng.lognormal(math.log(30.0), 0.8, n_pairs) * np.exp(0.15 * np.clip(util, -5, 8)))
@@ -1455,13 +1469,14 @@ def _events(rng: np.random.Generator, latent: Latent, seeker_place: dict[str, np
 
 
 def generate(n_seekers: int, n_jobs: int, *, seed: int = 0, events_per_seeker: float = 3.0,
-             start: str = "2026-01-01", days: int = 60) -> SyntheticData:
+             start: str = "2026-01-01", days: int = 60, employer_selectivity: float = 0.0) -> SyntheticData:
     """Synthetic seekers, jobs and events; the same arguments always give identical frames.
 
     events_per_seeker is the mean number of jobs a seeker interacts with (each logs 1-5 funnel rows); 0 skips
     events, which is what profile-only benchmarks want. Jobs are posted in [start, start + days) and events
     fall in the same window. Seekers, jobs and events use independent random streams, so e.g. the seekers of
-    (seed, n_seekers) do not change with n_jobs."""
+    (seed, n_seekers) do not change with n_jobs. employer_selectivity > 0 gives employers preferences of their
+    own at the interview and hire stages (module docstring)."""
     if n_seekers < 0 or n_jobs < 0:
         raise ValueError("n_seekers and n_jobs must not be negative")
     if days < 1:
@@ -1491,7 +1506,8 @@ def generate(n_seekers: int, n_jobs: int, *, seed: int = 0, events_per_seeker: f
     )
     events = _events(rng_events, latent, {"city": s_truth["city"], "province": s_truth["province"]},
                      {"city": j_truth["city"], "province": j_truth["province"]}, events_per_seeker,
-                     start_s + days * 86400, pa.array(seekers["seeker_id"]), pa.array(jobs["job_id"]))
+                     start_s + days * 86400, pa.array(seekers["seeker_id"]), pa.array(jobs["job_id"]),
+                     employer_selectivity)
     return SyntheticData(seekers=seekers, jobs=jobs, events=events, latent=latent)
 
 
@@ -1508,11 +1524,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="mean number of jobs each seeker interacts with; 0 = profiles only")
     parser.add_argument("--start", default="2026-01-01", help="first day of the posting/event window (UTC)")
     parser.add_argument("--days", type=int, default=60, help="length of the window")
+    parser.add_argument("--employer-selectivity", type=float, default=0.0,
+                        help="employers' own preference for experience/education at interview and hire (0: none)")
     parser.add_argument("--out", required=True, help="output folder")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     data = generate(args.seekers, args.jobs, seed=args.seed, events_per_seeker=args.events_per_seeker,
-                    start=args.start, days=args.days)
+                    start=args.start, days=args.days, employer_selectivity=args.employer_selectivity)
     generated = time.perf_counter()
     paths = data.write(args.out)
     done = time.perf_counter()

@@ -17,6 +17,7 @@ from matcher.data import Dataset, fingerprint_folder, parse_time
 from matcher.engine import CandidateGenerator, open_job_mask, rank_candidates
 from matcher.errors import MatcherError
 from matcher.retrieval import top_k_rows
+from matcher.schema import EVENT_GRADES
 from models.baselines import (
     newest_scores,
     popularity_scores,
@@ -101,11 +102,12 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
         ndcg = per_query_ndcg(frame, truth, 10).reindex(queries, fill_value=0.0).to_numpy()
         by_segment[name] = {label: float(ndcg[segment == label].mean()) for label in _SEGMENTS
                             if (segment == label).any()}
+    placements = _placements(recs, queries, truth, len(open_idx))
     retrieval = retrieval_recall_vs_exhaustive(bundle, cat, snap, generator, queries, seed=seed)
     extra = {"test_start": start.isoformat(), "test_end": end.isoformat(), "n_queries": int(len(queries)),
              "n_open_jobs": int(len(open_idx)), "n_truth_pairs": int(len(truth)), "model_version": bundle.version,
              "retrieval_recall_of_exhaustive_top10": retrieval, "n_candidates": n_candidates,
-             "ndcg@10_by_segment": by_segment,
+             "ndcg@10_by_segment": by_segment, "placements": placements,
              "segment_sizes": {label: int((segment == label).sum()) for label in _SEGMENTS}}
     notes = [
         f"Test window {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC: {len(queries):,} seekers with a positive "
@@ -119,13 +121,32 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
     segment_table = markdown_table(by_segment, [s for s in _SEGMENTS if sizes[s]], first="NDCG@10 by seeker")
     sections = ["## By kind of seeker", "",
                 "What each method can know differs: " + ", ".join(f"{s}: {sizes[s]:,} queries" for s in _SEGMENTS)
-                + ".", "", segment_table]
+                + ".", "", segment_table, ""]
+    if placements:
+        n_placed = int(next(iter(placements.values()))["queries"])
+        sections += ["## Placements: interviews and hires only", "",
+                     f"The same lists scored against the {n_placed:,} seekers whose test-window outcome went past an "
+                     "application (interviewed or hired): what two-way fit is for.", "",
+                     markdown_table(placements, ["queries", "ndcg@10", "recall@10", "recall@100"], first="method")]
     report = write_report(Path(report_dir), title=f"Evaluation of model {bundle.version}", results=results,
                           curves=curves, notes=notes, extra_json=extra, sections=sections)
     return {"results": results, "report": str(report), **extra}
 
 
 _SEGMENTS = ("with history", "profile only", "cold start")
+
+
+def _placements(recs: dict[str, np.ndarray], queries: np.ndarray, truth: pd.DataFrame, n_open: int
+                ) -> dict[str, dict[str, float]]:
+    """Each method's metrics on the interviewed / hired pairs alone; {} where the data has no such outcome."""
+    accepted = truth[truth["grade"] >= EVENT_GRADES["interviewed"]]
+    if accepted.empty:
+        return {}
+    out = {}
+    for name, jobs in recs.items():
+        m = ranking_metrics(_frame(queries, jobs), accepted, catalogue_size=n_open, ks=(10, 100))
+        out[name] = {key: m[key] for key in ("queries", "ndcg@10", "recall@10", "recall@100")}
+    return out
 
 
 def _segments(data: Dataset, snap: Snapshot, queries: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ from matcher.errors import MatcherError
 from matcher.progress import Progress
 from matcher.schema import EVENT_GRADES
 from models.employer import MIN_LABELS, EmployerModel
+from models.metrics import grouped_ndcg
 from models.ranker import LambdaRanker
 from models.registry import ModelBundle
 
@@ -54,7 +55,7 @@ class TrainConfig:
     refit: bool = True
     cluster: str | None = None      # tcp://host:port of a Dask scheduler: fit with lightgbm.dask there
     two_way: bool = False           # also fit the employer side where applications have outcomes (models/employer)
-    employer_weight: float = 1.0    # weight of the employer side's log-acceptance in the mutual score
+    employer_weight: float | None = None  # weight of the employer side's log p(accept); None: tuned on validation
 
 
 @dataclass
@@ -153,10 +154,31 @@ def _stack(parts: list[LabelledQueries]) -> tuple[np.ndarray, np.ndarray, np.nda
 _APPLIED, _ACCEPTED = EVENT_GRADES["applied"], EVENT_GRADES["interviewed"]
 
 
-def _train_employer(parts: list[LabelledQueries], valid: LabelledQueries, config: TrainConfig
-                    ) -> tuple[EmployerModel | None, dict[str, Any]]:
+# Mixing weights tried for the employer side; 0 keeps the seeker side alone and is always a candidate.
+EMPLOYER_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
+
+
+def _tune_employer_weight(ranker: LambdaRanker, employer: EmployerModel, valid: LabelledQueries
+                          ) -> tuple[float, dict[str, dict[str, float]]]:
+    """The weight whose mutual score ranks the validation queries' accepted outcomes (interview, hire) best, by
+    NDCG@10 over the queries that have one; ties go to the smaller weight. What a public service wants from two-way
+    fit is placements; the all-outcome NDCG@10 (applications count too) is reported next to it for each weight."""
+    seeker = ranker.predict(valid.features)
+    log_p = employer.log_acceptance(valid.features)  # fitted with weight 1: this is log p(accept)
+    accepted = np.where(valid.label >= _ACCEPTED, valid.label - _ACCEPTED + 1, 0)
+    on_accepted = grouped_ndcg(accepted, valid.group, 10, empty=None)
+    on_all = grouped_ndcg(valid.label, valid.group, 10, empty=None)
+    table = {f"{w:g}": {"ndcg@10_accepted": on_accepted(seeker + w * log_p), "ndcg@10_all": on_all(seeker + w * log_p)}
+             for w in EMPLOYER_WEIGHTS}
+    best = max(EMPLOYER_WEIGHTS, key=lambda w: (round(table[f"{w:g}"]["ndcg@10_accepted"], 9), -w))
+    return best, table
+
+
+def _train_employer(parts: list[LabelledQueries], valid: LabelledQueries, ranker: LambdaRanker,
+                    config: TrainConfig) -> tuple[EmployerModel | None, dict[str, Any]]:
     """The employer side on applications (grade >= applied): accepted = interviewed or hired. None, with the reason,
-    where the data has too few outcomes on either side (a board that logs views only has none)."""
+    where the data has too few outcomes on either side (a board that logs views only has none), or where the tuned
+    weight is 0 (the employer side does not help placements on validation)."""
     X, y, _ = _stack(parts)
     applied = y >= _APPLIED
     accepted = (y[applied] >= _ACCEPTED)
@@ -170,15 +192,22 @@ def _train_employer(parts: list[LabelledQueries], valid: LabelledQueries, config
                                 "the seeker side alone"}
     v_applied = valid.label >= _APPLIED
     vx, vy = valid.features[v_applied], valid.label[v_applied] >= _ACCEPTED
-    model = EmployerModel(weight=config.employer_weight).fit(X[applied], accepted, feature_names=FEATURE_NAMES,
-                                                             eval_set=(vx, vy))
+    model = EmployerModel(weight=1.0).fit(X[applied], accepted, feature_names=FEATURE_NAMES, eval_set=(vx, vy))
     auc = None
     if len(np.unique(vy)) == 2:
         from sklearn.metrics import roc_auc_score
 
         auc = float(roc_auc_score(vy, model.predict_proba(vx)))
-    return model, {**summary, "trained": True, "trees": model.best_iteration_, "valid_auc": auc,
-                   "n_valid_applications": int(v_applied.sum()), "weight": config.employer_weight}
+    tuned, by_weight = _tune_employer_weight(ranker, model, valid)
+    model.weight = tuned if config.employer_weight is None else config.employer_weight
+    source = "tuned on validation" if config.employer_weight is None else "set"
+    summary = {**summary, "trees": model.best_iteration_, "valid_auc": auc,
+               "n_valid_applications": int(v_applied.sum()), "weight": model.weight, "weight_source": source,
+               "validation_by_weight": by_weight}
+    if model.weight == 0:
+        return None, {**summary, "trained": False, "reason": "weight 0 ranks accepted outcomes best on validation: "
+                                                             "the mutual score is the seeker side alone"}
+    return model, {**summary, "trained": True}
 
 
 @contextmanager
@@ -224,11 +253,12 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
         best = smoothed_best_iteration(curve, config.smoothing_trees)
         valid_ndcg = float(curve[best - 1])
         ranker.best_iteration_ = best
+        unseen_valid = ranker  # has not trained on the validation queries: the fair one to tune the mixing weight
         if config.refit:
             X, y, group = _stack([*parts, valid])
             ranker = LambdaRanker(params=config.params, n_estimators=max(best, 1)).fit(
                 X, y, group, feature_names=FEATURE_NAMES, client=client)
-    employer, employer_summary = _train_employer(parts, valid, config)
+    employer, employer_summary = _train_employer(parts, valid, unseen_valid, config)
     summary = {
         "employer_side": employer_summary,
         "test_start": windows.test_start.isoformat(),

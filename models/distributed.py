@@ -14,6 +14,8 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from models.metrics import grouped_ndcg
+
 __all__ = ["fit_on_dask", "query_partitions", "ndcg_curve"]
 
 
@@ -41,25 +43,12 @@ def _dask_arrays(X: np.ndarray, y: np.ndarray, group: np.ndarray, n_parts: int) 
 
 def ndcg_curve(booster: lgb.Booster, X: np.ndarray, y: np.ndarray, group: np.ndarray, at: int = 10) -> np.ndarray:
     """Mean NDCG@at (LightGBM's definition: gain 2^label - 1, queries without positives count 1) after each tree."""
-    query = np.repeat(np.arange(len(group)), group)
-    starts = np.r_[0, np.cumsum(group)[:-1]]
-    discount = 1.0 / np.log2(np.arange(len(y)) + 2.0)
-    gain = np.exp2(y.astype(np.float64)) - 1.0
-
-    def dcg(order: np.ndarray) -> np.ndarray:
-        position = np.arange(len(order)) - starts[query[order]]
-        top = position < at
-        return np.bincount(query[order][top], weights=(gain[order] * discount[position])[top],
-                           minlength=len(group))
-
-    ideal = dcg(np.lexsort((-gain, query)))
+    ndcg = grouped_ndcg(y, group, at)
     scores = np.zeros(len(y))
     curve = np.empty(booster.current_iteration())
     for t in range(len(curve)):
         scores += booster.predict(X, start_iteration=t, num_iteration=1, raw_score=True)
-        # Equal scores keep row order, as LightGBM's stable sort does.
-        got = dcg(np.lexsort((np.arange(len(y)), -scores, query)))
-        curve[t] = float(np.mean(np.where(ideal > 0, got / np.where(ideal > 0, ideal, 1.0), 1.0)))
+        curve[t] = ndcg(scores)
     return curve
 
 

@@ -7,12 +7,12 @@ answer some seekers are not flattered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ranking_metrics", "recall_curve", "per_query_ndcg"]
+__all__ = ["ranking_metrics", "recall_curve", "per_query_ndcg", "grouped_ndcg"]
 
 
 def _hits(recs: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -69,3 +69,33 @@ def recall_curve(recs: pd.DataFrame, truth: pd.DataFrame, ks: Sequence[int]) -> 
         found = hits[hits["rank"] <= k].groupby("seeker_id").size().reindex(queries, fill_value=0)
         curve[int(k)] = float((found / n_relevant).mean())
     return curve
+
+
+def grouped_ndcg(y: np.ndarray, group: np.ndarray, at: int = 10, *, empty: float | None = 1.0
+                 ) -> Callable[[np.ndarray], float]:
+    """Mean NDCG@at of scores over LightGBM-style query groups (consecutive rows, sizes `group`), as a function of
+    the scores: the ideal DCG is computed once for many score vectors (one per tree, one per mixing weight).
+    Gain 2^label - 1; queries without a positive count `empty` (LightGBM: 1.0), or are left out when it is None.
+    Equal scores keep row order, as LightGBM's stable sort does."""
+    query = np.repeat(np.arange(len(group)), group)
+    starts = np.r_[0, np.cumsum(group)[:-1]].astype(np.int64)
+    discount = 1.0 / np.log2(np.arange(len(y)) + 2.0)
+    gain = np.exp2(np.asarray(y, dtype=np.float64)) - 1.0
+    rows = np.arange(len(y))
+
+    def dcg(order: np.ndarray) -> np.ndarray:
+        position = rows - starts[query[order]]
+        top = position < at
+        return np.bincount(query[order][top], weights=(gain[order] * discount[position])[top], minlength=len(group))
+
+    ideal = dcg(np.lexsort((-gain, query)))
+    has = ideal > 0
+
+    def score(scores: np.ndarray) -> float:
+        got = dcg(np.lexsort((rows, -np.asarray(scores, dtype=np.float64), query)))
+        ratio = got[has] / ideal[has]
+        if empty is None:
+            return float(ratio.mean()) if len(ratio) else float("nan")
+        return float((ratio.sum() + empty * (~has).sum()) / len(group)) if len(group) else float("nan")
+
+    return score

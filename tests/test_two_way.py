@@ -24,9 +24,10 @@ FAST: dict[str, Any] = dict(n_candidates=60, n_random_negatives=20, text_dim=32,
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, api.Dataset, dict[str, Any]]:
     root = tmp_path_factory.mktemp("two_way")
-    generate(4000, 1500, seed=11, events_per_seeker=10.0).write(root / "data")
+    generate(4000, 1500, seed=11, events_per_seeker=10.0, employer_selectivity=3.0).write(root / "data")
     data = api.load_data(root / "data")
-    bundle, summary = api.train(data, TrainConfig(two_way=True, **FAST))
+    # The weight is set here, so the mechanics below hold whatever the tuning would pick on this small set.
+    bundle, summary = api.train(data, TrainConfig(two_way=True, employer_weight=1.0, **FAST))
     api.save(bundle, root / "model", data)
     return root, data, summary
 
@@ -59,6 +60,27 @@ def test_mutual_score_is_the_one_score_everywhere(trained: tuple[Path, api.Datas
         assert sum(names.values()) + e.bias == pytest.approx(e.score, abs=1e-9)
 
 
+def test_weight_is_tuned_on_placements_and_zero_drops_the_employer_side(
+        trained: tuple[Path, api.Dataset, dict[str, Any]], tmp_path: Path) -> None:
+    """Known answers from the generator: with employer_selectivity 0 employers accept exactly what seekers want, so
+    the employer side has nothing to add and tuning must choose weight 0 (no employer model); with selectivity 3 they
+    also want experience and education, which the seekers' applications do not show."""
+    generate(4000, 1500, seed=11, events_per_seeker=10.0).write(tmp_path / "same")
+    bundle, summary = api.train(api.load_data(tmp_path / "same"), TrainConfig(two_way=True, **FAST))
+    side = summary["employer_side"]
+    assert bundle.employer is None and side["weight"] == 0.0 and side["weight_source"] == "tuned on validation"
+    assert "weight 0" in side["reason"]
+    table = side["validation_by_weight"]
+    assert table["0"]["ndcg@10_accepted"] > table["2"]["ndcg@10_accepted"]  # a strong weight hurts
+    _, data, set_summary = trained
+    assert set_summary["employer_side"]["weight_source"] == "set"
+    bundle, own = api.train(data, TrainConfig(two_way=True, **FAST))
+    own_table = own["employer_side"]["validation_by_weight"]
+    best = max(own_table.values(), key=lambda row: row["ndcg@10_accepted"])
+    assert own["employer_side"]["weight"] > 0 and bundle.employer is not None
+    assert best["ndcg@10_accepted"] > own_table["0"]["ndcg@10_accepted"]
+
+
 def test_views_only_data_falls_back_to_the_seeker_side(tmp_path: Path) -> None:
     generate(800, 300, seed=2, events_per_seeker=4.0).write(tmp_path / "data")
     data = api.load_data(tmp_path / "data")
@@ -74,4 +96,8 @@ def test_evaluation_reports_the_mutual_score_and_the_seeker_side(trained: tuple[
     root, data, _ = trained
     result = api.evaluate(api.load(root / "model"), data, tmp_path / "report")
     assert {"lightgbm", "seeker_side_only"} <= set(result["results"])
-    assert "seeker_side_only" in (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    report = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "seeker_side_only" in report and "Placements: interviews and hires only" in report
+    placed = result["placements"]
+    assert {"lightgbm", "seeker_side_only"} <= set(placed)
+    assert 0 < placed["lightgbm"]["queries"] == placed["seeker_side_only"]["queries"] < result["n_queries"]
