@@ -13,7 +13,7 @@ from features.pairs import pair_features
 from matcher import api
 from matcher.engine import MatchEngine
 from matcher.explain import explain_pairs
-from matcher.training import TrainConfig
+from matcher.training import EMPLOYER_WEIGHTS, LabelledQueries, TrainConfig, _tune_employer_weight
 
 pytestmark = pytest.mark.slow
 
@@ -60,25 +60,56 @@ def test_mutual_score_is_the_one_score_everywhere(trained: tuple[Path, api.Datas
         assert sum(names.values()) + e.bias == pytest.approx(e.score, abs=1e-9)
 
 
-def test_weight_is_tuned_on_placements_and_zero_drops_the_employer_side(
-        trained: tuple[Path, api.Dataset, dict[str, Any]], tmp_path: Path) -> None:
-    """Known answers from the generator: with employer_selectivity 0 employers accept exactly what seekers want, so
-    the employer side has nothing to add and tuning must choose weight 0 (no employer model); with selectivity 3 they
-    also want experience and education, which the seekers' applications do not show."""
-    generate(4000, 1500, seed=11, events_per_seeker=10.0).write(tmp_path / "same")
-    bundle, summary = api.train(api.load_data(tmp_path / "same"), TrainConfig(two_way=True, **FAST))
-    side = summary["employer_side"]
-    assert bundle.employer is None and side["weight"] == 0.0 and side["weight_source"] == "tuned on validation"
-    assert "weight 0" in side["reason"]
-    table = side["validation_by_weight"]
-    assert table["0"]["ndcg@10_accepted"] > table["2"]["ndcg@10_accepted"]  # a strong weight hurts
+class _Scores:
+    """A ranker or employer model whose outputs are given: column 0 of X is the seeker score, column 1 log p."""
+
+    def __init__(self, column: int) -> None:
+        self.column = column
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return X[:, self.column]
+
+    def log_acceptance(self, X: np.ndarray) -> np.ndarray:
+        return X[:, self.column]
+
+
+def _valid(seeker: list[float], log_p: list[float], grades: list[int], n_queries: int = 50) -> LabelledQueries:
+    one = len(grades)
+    X = np.tile(np.column_stack([seeker, log_p]), (n_queries, 1))
+    zeros = np.zeros(one * n_queries, dtype=np.int64)
+    return LabelledQueries(seeker_idx=zeros, job_idx=zeros, label=np.tile(grades, n_queries),
+                           group=np.full(n_queries, one), features=X)
+
+
+def test_weight_tuning_known_answers() -> None:
+    """Per query: a job the seeker applied to and was turned down (grade 2), one they were hired for (grade 4), and
+    filler. The seeker side ranks the turn-down first; an employer side that knows better must get weight, one that
+    knows worse must get 0 (and weight 0 wins ties, so an uninformative employer side gets 0 too)."""
+    grades, seeker = [2, 4, 0, 0, 0], [3.0, 2.0, 1.0, 0.5, 0.0]
+    helpful = _valid(seeker, [-3.0, -0.1, -1.0, -1.0, -1.0], grades)
+    weight, table = _tune_employer_weight(_Scores(0), _Scores(1), helpful)
+    assert weight > 0 and table[f"{weight:g}"]["ndcg@10_accepted"] == pytest.approx(1.0)
+    assert table["0"]["ndcg@10_accepted"] < 1.0
+    misleading = _valid(seeker, [-0.1, -3.0, -1.0, -1.0, -1.0], grades)
+    assert _tune_employer_weight(_Scores(0), _Scores(1), misleading)[0] == 0.0
+    flat = _valid(seeker, [-1.0] * 5, grades)
+    assert _tune_employer_weight(_Scores(0), _Scores(1), flat)[0] == 0.0
+
+
+def test_tuned_weight_is_the_best_on_validation(trained: tuple[Path, api.Dataset, dict[str, Any]]) -> None:
     _, data, set_summary = trained
     assert set_summary["employer_side"]["weight_source"] == "set"
-    bundle, own = api.train(data, TrainConfig(two_way=True, **FAST))
-    own_table = own["employer_side"]["validation_by_weight"]
-    best = max(own_table.values(), key=lambda row: row["ndcg@10_accepted"])
-    assert own["employer_side"]["weight"] > 0 and bundle.employer is not None
-    assert best["ndcg@10_accepted"] > own_table["0"]["ndcg@10_accepted"]
+    bundle, summary = api.train(data, TrainConfig(two_way=True, **FAST))
+    side = summary["employer_side"]
+    table = side["validation_by_weight"]
+    assert side["weight_source"] == "tuned on validation" and set(table) == {f"{w:g}" for w in EMPLOYER_WEIGHTS}
+    best = max(row["ndcg@10_accepted"] for row in table.values())
+    assert table[f"{side['weight']:g}"]["ndcg@10_accepted"] == best
+    assert (bundle.employer is None) == (side["weight"] == 0.0)
+    if bundle.employer is None:
+        assert "weight 0" in side["reason"]
+    else:
+        assert bundle.employer.weight == side["weight"]
 
 
 def test_views_only_data_falls_back_to_the_seeker_side(tmp_path: Path) -> None:
