@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from matcher.checkpoint import ChunkStore
@@ -30,6 +32,7 @@ from matcher.reasons import reasons_text
 
 __all__ = ["run_batch", "recommendations_frame", "BatchResult", "MATCH_COLUMNS"]
 
+_log = logging.getLogger("matcher.policy")
 MATCH_COLUMNS = ("seeker_id", "rank", "job_id", "score", "model_version", "reasons")
 _WRITE_BLOCK = 1_000_000  # pairs per reasons + CSV block: bounds the memory of the shared-skills matrix
 
@@ -129,10 +132,11 @@ def run_batch(engine: MatchEngine, out: str | Path, config: PushConfig, *, work_
         favoured = cap_and_select(seeker[mine], job[mine], score[mine], uncapped, config.k + config.priority_extra)
         order = np.lexsort((np.r_[others[1], favoured[1]], np.r_[others[0], favoured[0]]))
         seeker, rank, job, score = (np.r_[a, b][order] for a, b in zip(others, favoured, strict=True))
+    notes = None if priority is None else _policy_notes(engine, seeker, rank, job, priority, caps, config)
     stage_times["merge"] = stage_times.get("merge", 0.0) + time.perf_counter() - clock
 
     clock = time.perf_counter()
-    _write_matches(engine, out, seeker, rank, job, score)
+    _write_matches(engine, out, seeker, rank, job, score, notes)
     stage_times["writing"] = stage_times.get("writing", 0.0) + time.perf_counter() - clock
     if not keep_work:
         store.clear()
@@ -151,8 +155,34 @@ def _priority_seekers(engine: MatchEngine, config: PushConfig) -> np.ndarray | N
     return groups.map(lambda items: bool(wanted.intersection(g.strip() for g in items))).to_numpy(dtype=bool)
 
 
+def _policy_notes(engine: MatchEngine, seeker: np.ndarray, rank: np.ndarray, job: np.ndarray,
+                  priority: np.ndarray, caps: np.ndarray, config: PushConfig) -> np.ndarray:
+    """The policy's adjustment per push, for its reasons ("" for none), and one log line with the totals. A push to a
+    priority seeker is cap-exempt; it names the job "pushed beyond its cap" where the pushes to everyone exceed it
+    (the others alone never do), and "extra" beyond rank k."""
+    mine = priority[seeker]
+    per_job = np.bincount(job, minlength=len(caps))
+    over = mine & (per_job[job] > caps[job])
+    extra = mine & (rank > config.k)
+    groups = engine.data.seekers["priority_groups"].fillna("").to_numpy(dtype=object)[seeker]
+    notes = np.where(mine, "; priority policy (" + groups.astype(str) + "): cap-exempt", "").astype(object)
+    notes = notes + np.where(over, ", to a job pushed beyond its cap", "")
+    notes = notes + np.where(extra, f", extra push beyond {config.k}", "")
+    _log.info("priority policy: %d pushes to %d priority seekers (%.1f%% of pushes; %.1f%% of seekers), %d over a "
+              "job's cap, %d beyond k", int(mine.sum()), len(np.unique(seeker[mine])),
+              100.0 * mine.mean() if len(mine) else 0.0, 100.0 * priority.mean() if len(priority) else 0.0,
+              int(over.sum()), int(extra.sum()))
+    return notes
+
+
+def _with_notes(reasons: pa.Array, notes: np.ndarray | None) -> pa.Array:
+    if notes is None:
+        return reasons
+    return pc.binary_join_element_wise(reasons, pa.array(notes, type=pa.string()), "")
+
+
 def _write_matches(engine: MatchEngine, out: Path, seeker: np.ndarray, rank: np.ndarray, job: np.ndarray,
-                   score: np.ndarray) -> None:
+                   score: np.ndarray, notes: np.ndarray | None = None) -> None:
     schema = pa.schema([(name, pa.string()) if name not in ("rank", "score") else
                         (name, pa.int32() if name == "rank" else pa.float64()) for name in MATCH_COLUMNS])
     seeker_ids = engine.data.seekers["seeker_id"].to_numpy(dtype=object)
@@ -172,7 +202,8 @@ def _write_matches(engine: MatchEngine, out: Path, seeker: np.ndarray, rank: np.
                         "job_id": pa.array(job_ids[j], type=pa.string()),
                         "score": pa.array(np.round(score[start:start + _WRITE_BLOCK], 6)),
                         "model_version": pa.array(np.full(len(s), version, dtype=object), type=pa.string()),
-                        "reasons": reasons_text(engine.catalogue, s, j),
+                        "reasons": _with_notes(reasons_text(engine.catalogue, s, j),
+                                               None if notes is None else notes[start:start + _WRITE_BLOCK]),
                     }, schema=schema))
             fh.flush()
             os.fsync(fh.fileno())

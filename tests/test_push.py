@@ -303,3 +303,12 @@ def test_priority_seekers_skip_the_caps_and_nobody_else_loses(world: World, tmp_
     cap_of = dict(zip(world.data.jobs["job_id"], caps, strict=True))
     per_job = rest.groupby("job_id").size()
     assert all(per_job[j] <= cap_of[j] for j in per_job.index)
+    # Every adjustment is visible in the push's reasons: all of the priority seekers' pushes, none of the others'.
+    assert mine["reasons"].str.contains("priority policy (", regex=False).all()
+    assert not rest["reasons"].str.contains("priority policy", regex=False).any()
+    beyond = mine["rank"].astype(int) > 5
+    assert beyond.any() and mine.loc[beyond, "reasons"].str.endswith("extra push beyond 5").all()
+    assert not mine.loc[~beyond, "reasons"].str.contains("extra push", regex=False).any()
+    total = with_policy.groupby("job_id").size()
+    over = mine["job_id"].map(lambda j: total[j] > cap_of[j])
+    assert (mine["reasons"].str.contains("pushed beyond its cap", regex=False) == over).all() and over.any()

@@ -7,6 +7,7 @@ subprocess tests (`matcher serve`, kill -9, restart) and the in-thread `serve()`
 
 from __future__ import annotations
 
+import logging
 import math
 import queue
 import re
@@ -576,8 +577,9 @@ def test_seeker_filters_priority_groups_cities_and_radius(env: Env, ro: Served) 
         assert _haversine_km(s["lat"], s["lon"], j["lat"], j["lon"]) <= 300.01
 
 
-def test_priority_policy_appends_slots_and_never_moves_the_model_top_k(env: Env, ro: Served,
-                                                                       fresh: StartFn) -> None:
+def test_priority_policy_appends_slots_and_never_moves_the_model_top_k(env: Env, ro: Served, fresh: StartFn,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="matcher.policy")
     policy = fresh(priority_share=0.3, priority_groups=["disabled", "long_term_unemployed", "veteran"])
     groups = env.seekers["priority_groups"].str.split("|")
     wanted = {"disabled", "long_term_unemployed", "veteran"}
@@ -594,6 +596,8 @@ def test_priority_policy_appends_slots_and_never_moves_the_model_top_k(env: Env,
         assert share >= 0.3 - 1e-9 or len(slots) == 0 and sum(is_priority[m.id] for m in got[:10]) >= 3
         appended += len(slots)
     assert appended > 0, "the policy never had to act: the test proves nothing"
+    logged = [r.getMessage() for r in caplog.records if r.name == "matcher.policy"]
+    assert sum(int(m.split(": ")[1].split()[0]) for m in logged) == appended  # every adjustment logged, ids only
     assert not any(m.policy_slot for m in ro.client.recommend_seekers(env.open_jobs().index[0], k=10))
 
 

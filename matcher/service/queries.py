@@ -7,6 +7,7 @@ fails alone: results come back per call, as a list of matches or the error.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -26,6 +27,8 @@ from matcher.schema import JOB_TYPES
 from matcher.service.messages import JobFilter, JobQuery, Match, NearbyMatch, NearbyQuery, SeekerFilter, SeekerQuery
 
 __all__ = ["recommend_jobs", "recommend_seekers", "recommend_nearby", "score_pairs"]
+
+_policy_log = logging.getLogger("matcher.policy")
 
 Outcome = list[Match] | list[NearbyMatch] | MatcherError
 _KM_PER_DEGREE = 111.0
@@ -198,6 +201,10 @@ def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery],
             groups = live.group_names(seekers)
             out.append([replace(m, priority_groups=g, policy_slot=bool(a))
                         for m, g, a in zip(matches, groups, added[0][found], strict=True)])
+            if added[0].any():  # every adjustment is logged (ids only: no personal data in logs)
+                _policy_log.info("RecommendSeekers job %s: %d priority seekers appended after the model's top %d "
+                                 "(min share %g)", q.job_id or "(profile)", int(added[0].sum()), q.k,
+                                 policy.min_share if policy is not None else 0.0)
         except MatcherError as exc:
             out.append(exc)
     return out
