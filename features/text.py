@@ -50,8 +50,9 @@ class TextEncoder:
         if len(texts) > self.fit_sample:
             # The vocabulary and projection stabilise long before the full corpus; sampling bounds fit time.
             texts = texts[rng.choice(len(texts), self.fit_sample, replace=False)]
+        # Blank documents (a seeker with no text) stay in the corpus: they are part of the catalogue and shift every
+        # IDF alike. Dropping them moved US hold-out NDCG@10 from 0.0339 to 0.0300 (same model otherwise).
         texts = self.prepare(texts)
-        texts = texts[texts != ""]
         self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), min_df=2, sublinear_tf=True,
                                      max_features=self.max_features, lowercase=True, dtype=np.float32)
         self.word_ = TfidfVectorizer(token_pattern=_WORD_PATTERN, min_df=2, sublinear_tf=True,
