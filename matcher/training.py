@@ -205,8 +205,9 @@ def _train_employer(parts: list[LabelledQueries], valid: LabelledQueries, ranker
                "n_valid_applications": int(v_applied.sum()), "weight": model.weight, "weight_source": source,
                "validation_by_weight": by_weight}
     if model.weight == 0:
-        return None, {**summary, "trained": False, "reason": "weight 0 ranks accepted outcomes best on validation: "
-                                                             "the mutual score is the seeker side alone"}
+        why = "ranks accepted outcomes best on validation" if source != "set" else "was set"
+        return None, {**summary, "trained": False, "reason": f"weight 0 {why}: the mutual score is the seeker side "
+                                                             "alone"}
     return model, {**summary, "trained": True}
 
 
