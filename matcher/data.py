@@ -81,8 +81,8 @@ def _first_bad(mask: np.ndarray) -> int:
 
 
 def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> pd.DataFrame:
-    out = pd.DataFrame(index=frame.index)
-    for name, kind in columns.items():
+    out: dict[str, pd.Series] = {}  # one DataFrame built at the end: inserting columns one by one costs a live
+    for name, kind in columns.items():  # upsert's single row more than the checks do
         raw = frame[name].str.strip() if name in frame else pd.Series("", index=frame.index)
         empty = raw.eq("").to_numpy()
         if kind == "id":
@@ -117,7 +117,7 @@ def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> p
     for name in frame.columns:
         if name not in out:
             out[name] = frame[name]
-    return out.reset_index(drop=True)
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
 def _check_required_columns(frame: pd.DataFrame, file: str, kind: str) -> None:

@@ -65,11 +65,10 @@ _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def _frame(records: Sequence[Record], columns: dict[str, Any]) -> pd.DataFrame:
-    frame = pd.DataFrame(list(records), dtype=object)
-    for name in columns:
-        if name not in frame:
-            frame[name] = ""
-    return frame.fillna("")
+    """String cells, every format column present ("" where a record leaves it out), extra fields kept."""
+    names = list(dict.fromkeys([*columns, *(key for record in records for key in record)]))
+    return pd.DataFrame.from_records([[record.get(n, "") for n in names] for record in records], columns=names,
+                                     ).astype(object).fillna("")
 
 
 def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: str, columns: dict[str, Any],
