@@ -26,7 +26,7 @@ from typing import Literal
 
 from matcher.errors import MatcherError
 
-__all__ = ["SCHEMA_VERSION", "Kind", "Replay", "Store"]
+__all__ = ["SCHEMA_VERSION", "Kind", "Replay", "Store", "Write"]
 
 Kind = Literal["seekers", "jobs"]
 SCHEMA_VERSION = 1
@@ -46,6 +46,8 @@ _PROFILE_SELECT = "SELECT kind, entity_id, record_json FROM profile_ops ORDER BY
 _EVENT_SELECT = "SELECT record_json FROM events ORDER BY op_id"
 _TABLES = ("writes", "profile_ops", "events")
 _MAX_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM writes"
+_PROFILE_SINCE = "SELECT seq, kind, entity_id, op, record_json FROM profile_ops WHERE seq > ? ORDER BY op_id"
+_EVENT_SINCE = "SELECT seq, record_json FROM events WHERE seq > ? ORDER BY op_id"
 _PROFILE_INSERT = "INSERT INTO profile_ops (seq, kind, entity_id, op, record_json) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -57,6 +59,17 @@ class Replay:
     jobs: dict[str, dict[str, str] | None]
     events: list[dict[str, str]]  # every recorded event, in write order
     sequence: int  # highest sequence number in the journal (0 when empty)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One journalled call, as `Store.since` gives it back: what to apply to a state that predates it."""
+
+    seq: int
+    kind: Literal["seekers", "jobs", "events"]
+    op: Literal["upsert", "delete", "append"]
+    records: list[dict[str, str]]  # upserted or appended records, in call order ([] for a delete)
+    ids: list[str]  # deleted ids ([] otherwise)
 
 
 class Store:
@@ -147,6 +160,27 @@ class Store:
             except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
                 raise MatcherError(f"{self.path}: journal unreadable ({type(exc).__name__})") from None
         return Replay(seekers=states["seekers"], jobs=states["jobs"], events=events, sequence=sequence)
+
+    def since(self, sequence: int) -> list[Write]:
+        """The calls journalled after `sequence`, in order: what a state built from `replay()` at that sequence
+        still lacks (ReloadModel builds without holding writes back, then catches up with these)."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                ops = conn.execute(_PROFILE_SINCE, (sequence,)).fetchall()
+                events = conn.execute(_EVENT_SINCE, (sequence,)).fetchall()
+                writes: dict[int, Write] = {}
+                for seq, kind, entity_id, op, text in ops:
+                    write = writes.setdefault(seq, Write(seq, kind, op, [], []))
+                    if op == "upsert":
+                        write.records.append(_decode(text))
+                    else:
+                        write.ids.append(entity_id)
+                for seq, text in events:
+                    writes.setdefault(seq, Write(seq, "events", "append", [], [])).records.append(_decode(text))
+            except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
+                raise MatcherError(f"{self.path}: journal unreadable ({type(exc).__name__})") from None
+        return [writes[seq] for seq in sorted(writes)]
 
     @property
     def sequence(self) -> int:

@@ -444,6 +444,47 @@ def test_record_events_applied_feeds_exclude_applied(env: Env, fresh: StartFn) -
 
 
 @pytest.mark.slow
+def test_writes_during_a_reload_are_not_held_back_and_not_lost(env: Env, fresh: StartFn) -> None:
+    """The build of the new catalogue (minutes at a million rows) runs while writes go on; the writes journalled
+    meanwhile are applied to the new catalogue and market view before it serves."""
+    server = fresh()
+    client, core = server.client, server.core
+    assert core is not None
+    seeker = _active_seekers(env, 1)[0]
+    gone = env.open_jobs().index[0]
+    before = client.model_info()
+    built, release = threading.Event(), threading.Event()
+    build = core._build
+
+    def slow_build(version: str | None) -> Any:
+        result = build(version)
+        built.set()
+        release.wait(60)
+        return result
+
+    core._build = slow_build  # type: ignore[method-assign]
+    reload = threading.Thread(target=client.reload_model)
+    reload.start()
+    try:
+        assert built.wait(60)
+        upsert = client.upsert_jobs([_job_like(env, seeker, "DURING-RELOAD")])
+        deleted = client.delete_jobs([gone])
+        assert reload.is_alive(), "the writes had to wait for the reload"
+    finally:
+        release.set()
+        reload.join(60)
+    info = client.model_info()
+    assert info.journal_sequence == deleted.sequence > upsert.sequence > before.journal_sequence
+    assert (info.n_jobs, info.n_open_jobs) == (before.n_jobs, before.n_open_jobs)  # one added, one deleted
+    ids = _ids(client.recommend_jobs(seeker, k=10))
+    assert "DURING-RELOAD" in ids
+    _fails(Code.NOT_FOUND, client.score_pairs, [seeker], [gone])  # the deleted job is gone from the new catalogue
+    [row] = client.labour_market(by=["city"], city=env.s(seeker, "city"), limit=10)
+    restarted = fresh(journal=Path(server.settings.journal))  # same journal: the state a restart rebuilds
+    [again] = restarted.client.labour_market(by=["city"], city=env.s(seeker, "city"), limit=10)
+    assert row == again
+
+
 def test_reload_model_switches_versions_and_refuses_broken_ones(env: Env, fresh: StartFn, tmp_path: Path) -> None:
     model_dir = tmp_path / "model"
     shutil.copytree(env.model_dir, model_dir)

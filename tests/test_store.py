@@ -238,3 +238,21 @@ def test_corrupt_record_is_reported_without_contents(tmp_path: Path) -> None:
         store.replay()
     assert "secret" not in str(info.value)
     assert "applicant" not in str(info.value)
+
+
+def test_since_gives_back_the_later_calls_in_order(tmp_path: Path) -> None:
+    with Store(tmp_path / "j.sqlite") as store:
+        store.upsert("jobs", [{"job_id": "j0", "title": "old"}])
+        mark = store.upsert("seekers", [{"seeker_id": "s1"}])
+        a = store.upsert("jobs", [{"job_id": "j1", "title": "a"}, {"job_id": "j2", "title": "b"}])
+        b = store.append_events([{"seeker_id": "s1", "job_id": "j1", "event": "viewed"}])
+        c = store.delete("jobs", ["j0", "j2"])
+        d = store.upsert("jobs", [{"job_id": "j2", "title": "back"}])
+        writes = store.since(mark)
+        assert [w.seq for w in writes] == [a, b, c, d]
+        assert [(w.kind, w.op) for w in writes] == [("jobs", "upsert"), ("events", "append"), ("jobs", "delete"),
+                                                    ("jobs", "upsert")]
+        assert [r["title"] for r in writes[0].records] == ["a", "b"] and writes[0].ids == []
+        assert writes[1].records == [{"seeker_id": "s1", "job_id": "j1", "event": "viewed"}]
+        assert writes[2].ids == ["j0", "j2"] and writes[2].records == []
+        assert store.since(d) == [] and len(store.since(0)) == 6

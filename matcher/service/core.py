@@ -55,7 +55,7 @@ from matcher.service.messages import (
 )
 from matcher.service.settings import ServerSettings, priority_policy
 from matcher.service.worker import EngineWorker
-from matcher.store import Replay, Store
+from matcher.store import Replay, Store, Write
 from models.registry import load_model
 
 __all__ = ["MatchCore", "restore"]
@@ -118,12 +118,14 @@ class MatchCore:
         self.store = Store(settings.journal)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
-        live = self._build(None)
+        live, self.market, _ = self._build(None)
         self.loaded_at = _utc_now()
         self.worker = EngineWorker(live, max_queue=settings.max_queue, max_batch=settings.max_batch)
 
     # ---- model and catalogue -----------------------------------------------------------------------------------
-    def _build(self, version: str | None) -> LiveCatalogue:
+    def _build(self, version: str | None) -> tuple[LiveCatalogue, LiveMarket, int]:
+        """The catalogue and market view of `version` over the data folder + journal, and the journal sequence they
+        include."""
         root = Path(self.settings.model)
         if version:
             if not _VERSION.match(version):
@@ -134,11 +136,29 @@ class MatchCore:
         else:
             path = root
         bundle = load_model(path)
-        data = restore(self.settings.data, self.store.replay())
+        replay = self.store.replay()
+        data = restore(self.settings.data, replay)
         live = LiveCatalogue(bundle, data, as_of=self._as_of(data), n_candidates=self.settings.n_candidates)
         self._warm_up(live)
-        self.market = LiveMarket(data, live.as_of, follow_now=self.settings.as_of == "now")
-        return live
+        return live, LiveMarket(data, live.as_of, follow_now=self.settings.as_of == "now"), replay.sequence
+
+    @staticmethod
+    def _catch_up(live: LiveCatalogue, market: LiveMarket, writes: list[Write]) -> None:
+        """Apply calls journalled after a build to its (not yet served) catalogue and market, in journal order."""
+        for w in writes:
+            if w.kind == "events":
+                live.record_events(validate_events(_frame(w.records, EVENT_COLUMNS), "journal events"))
+            elif w.op == "delete":
+                (live.delete_seekers if w.kind == "seekers" else live.delete_jobs)(w.ids)
+                market.deleted(w.kind, w.ids)
+            elif w.kind == "seekers":
+                frame = validate_seekers(_frame(w.records, SEEKER_COLUMNS), "journal seekers")
+                live.upsert_seekers(frame)
+                market.upserted(w.kind, frame)
+            else:
+                frame = validate_jobs(_frame(w.records, JOB_COLUMNS), "journal jobs")
+                live.upsert_jobs(frame)
+                market.upserted(w.kind, frame)
 
     def _as_of(self, data: Dataset) -> pd.Timestamp:
         clock = self.settings.as_of
@@ -162,17 +182,22 @@ class MatchCore:
         _log.info("warm-up done in %.2fs", time.perf_counter() - started)
 
     def reload(self, version: str) -> ServingInfo:
-        """Build the new model's catalogue while the old one serves, then swap; on any failure keep the old."""
-        with self._reload_lock, self._write_lock:  # writes wait, so the new catalogue misses none of them
+        """Build the new model's catalogue while the old one serves and takes writes, then, holding writes back only
+        for that, apply the writes journalled since the build began and swap; on any failure keep the old."""
+        with self._reload_lock:
             try:
-                live = self._build(version or None)
+                live, market, sequence = self._build(version or None)
             except MatcherError:
                 raise
             except Exception as exc:  # a model that loads but cannot rank is refused like one that cannot load
                 raise ModelError(f"model {version or 'CURRENT'} failed its warm-up: {exc!r}") from exc
-            self.worker.write(lambda _old: self.worker.swap(live)).result()
-            self.loaded_at = _utc_now()
-        _log.info("now serving model %s", live.bundle.version)
+            with self._write_lock:  # no write between the catch-up and the swap: the new state misses none
+                missed = self.store.since(sequence)
+                self._catch_up(live, market, missed)
+                self.worker.write(lambda _old: self.worker.swap(live)).result()
+                self.market = market
+                self.loaded_at = _utc_now()
+        _log.info("now serving model %s (%d writes caught up after the build)", live.bundle.version, len(missed))
         return self.info()
 
     def info(self) -> ServingInfo:
