@@ -71,6 +71,21 @@ def _frame(records: Sequence[Record], columns: dict[str, Any]) -> pd.DataFrame:
                                      ).astype(object).fillna("")
 
 
+def _validated(kind: Literal["seekers", "jobs"], records: Sequence[Record], file: str) -> pd.DataFrame:
+    """Typed, checked rows of `kind` from records of cell text (a call's, or the journal's)."""
+    if kind == "seekers":
+        return validate_seekers(_frame(records, SEEKER_COLUMNS), file)
+    return validate_jobs(_frame(records, JOB_COLUMNS), file)
+
+
+def _upsert_live(live: LiveCatalogue, kind: Literal["seekers", "jobs"], frame: pd.DataFrame) -> None:
+    (live.upsert_seekers if kind == "seekers" else live.upsert_jobs)(frame)
+
+
+def _delete_live(live: LiveCatalogue, kind: Literal["seekers", "jobs"], ids: list[str]) -> int:
+    return live.delete_seekers(ids) if kind == "seekers" else live.delete_jobs(ids)
+
+
 def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: str, columns: dict[str, Any],
              validate: Callable[[pd.DataFrame, str], pd.DataFrame], what: str) -> pd.DataFrame:
     """Base rows replaced by their journal upserts; rows the journal deleted are kept, marked DELETED_COLUMN."""
@@ -149,15 +164,11 @@ class MatchCore:
             if w.kind == "events":
                 live.record_events(validate_events(_frame(w.records, EVENT_COLUMNS), "journal events"))
             elif w.op == "delete":
-                (live.delete_seekers if w.kind == "seekers" else live.delete_jobs)(w.ids)
+                _delete_live(live, w.kind, w.ids)
                 market.deleted(w.kind, w.ids)
-            elif w.kind == "seekers":
-                frame = validate_seekers(_frame(w.records, SEEKER_COLUMNS), "journal seekers")
-                live.upsert_seekers(frame)
-                market.upserted(w.kind, frame)
             else:
-                frame = validate_jobs(_frame(w.records, JOB_COLUMNS), "journal jobs")
-                live.upsert_jobs(frame)
+                frame = _validated(w.kind, w.records, f"journal {w.kind}")
+                _upsert_live(live, w.kind, frame)
                 market.upserted(w.kind, frame)
 
     def _as_of(self, data: Dataset) -> pd.Timestamp:
@@ -290,16 +301,10 @@ class MatchCore:
         self.check_items(len(records), kind)
         if not records:
             return WriteResult(0, 0, self.store.sequence)
-        if kind == "seekers":
-            frame = validate_seekers(_frame(records, SEEKER_COLUMNS), kind)
-            seq, _ = self._write(lambda: self.store.upsert(kind, list(records)),
-                                 lambda live: live.upsert_seekers(frame), deadline,
-                                 lambda: self.market.upserted(kind, frame))
-        else:
-            frame = validate_jobs(_frame(records, JOB_COLUMNS), kind)
-            seq, _ = self._write(lambda: self.store.upsert(kind, list(records)),
-                                 lambda live: live.upsert_jobs(frame), deadline,
-                                 lambda: self.market.upserted(kind, frame))
+        frame = _validated(kind, records, kind)
+        seq, _ = self._write(lambda: self.store.upsert(kind, list(records)),
+                             lambda live: _upsert_live(live, kind, frame), deadline,
+                             lambda: self.market.upserted(kind, frame))
         return WriteResult(len(records), 0, seq)
 
     def upsert_seekers(self, records: Sequence[Record], deadline: float) -> WriteResult:
@@ -317,7 +322,7 @@ class MatchCore:
             return WriteResult(0, 0, self.store.sequence)
         seq, found = self._write(
             lambda: self.store.delete(kind, unique),
-            lambda live: live.delete_seekers(unique) if kind == "seekers" else live.delete_jobs(unique), deadline,
+            lambda live: _delete_live(live, kind, unique), deadline,
             lambda: self.market.deleted(kind, unique))
         return WriteResult(int(found), len(unique) - int(found), seq)
 
