@@ -64,9 +64,10 @@ Design decisions (why, not what):
   as a genuine occupational requirement. Different standards per sex ("男性最好178以上，女性最好165以上") are an
   appearance/height requirement, not a sex restriction, and appearance is outside these six columns.
 - Evidence is the first matched span per category (clipped to `_EVIDENCE_CHARS`), so a reviewer sees why a posting
-  was flagged without reading it all. `redact_restrictions` blanks the same spans, so a caller that embeds posting
-  text for matching (features.text) can drop the restrictions instead of learning them: flagged terms must never
-  act as matching filters or features.
+  was flagged without reading it all. `redact_restrictions` blanks the same spans (neutral masks applied, as
+  flagged). The text encoder does not use it: features.redaction applies these patterns, plus personal statements,
+  without the neutral masks (which would delete words like 女装 from the text), so flagged terms never act as
+  matching filters or features.
 """
 
 from __future__ import annotations
