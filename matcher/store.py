@@ -26,11 +26,11 @@ from typing import Literal
 
 from matcher.errors import MatcherError
 
-__all__ = ["SCHEMA_VERSION", "Kind", "Replay", "Store", "Write"]
+__all__ = ["SCHEMA_VERSION", "ID_COLUMN", "Kind", "Replay", "Store", "Write"]
 
 Kind = Literal["seekers", "jobs"]
 SCHEMA_VERSION = 1
-_ID_COLUMN: dict[str, str] = {"seekers": "seeker_id", "jobs": "job_id"}
+ID_COLUMN: dict[str, str] = {"seekers": "seeker_id", "jobs": "job_id"}
 # Separate statements, not executescript(): on 3.11 that commits first, which would break the one-transaction open.
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_utc TEXT NOT NULL,"
@@ -109,14 +109,14 @@ class Store:
 
     def upsert(self, kind: Kind, records: list[dict[str, str]]) -> int:
         """Insert or replace whole records; the last one per id wins at replay. Returns this call's sequence."""
-        column = _ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
+        column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
         rows = ((kind, _checked_id(r.get(column) if isinstance(r, dict) else None, f"record at index {i}", column),
                  "upsert", _encode(r, i)) for i, r in enumerate(records))
         return self._commit(kind, len(records), _PROFILE_INSERT, rows)
 
     def delete(self, kind: Kind, ids: list[str]) -> int:
         """Record deletions as tombstones, so they also hide rows that exist only in the CSVs."""
-        column = _ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
+        column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
         rows = ((kind, _checked_id(x, f"id at index {i}", column), "delete", None) for i, x in enumerate(ids))
         return self._commit(kind, len(ids), _PROFILE_INSERT, rows)
 

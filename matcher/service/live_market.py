@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Literal
 
 import pandas as pd
 
 from matcher.data import Dataset
 from matcher.live import DELETED_COLUMN
 from matcher.market import MarketView, labour_market
+from matcher.store import ID_COLUMN, Kind
 
 __all__ = ["LiveMarket"]
 
-Kind = Literal["seekers", "jobs"]
-_ID = {"seekers": "seeker_id", "jobs": "job_id"}
 
 
 def _without_deleted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +73,7 @@ class LiveMarket:
     def _fold(self) -> None:
         """Apply the queued writes in order, in one concat per kind and run of upserts."""
         for kind, change in self._pending:
-            frame, id_column = self._frames[kind], _ID[kind]
+            frame, id_column = self._frames[kind], ID_COLUMN[kind]
             if isinstance(change, pd.DataFrame):
                 kept = frame[~frame[id_column].isin(change[id_column])]
                 self._frames[kind] = pd.concat([kept, change], ignore_index=True)
