@@ -19,7 +19,8 @@ from features.geo import Places, load_gazetteer
 from features.parsing import parse_educations
 from features.text import TextEncoder
 
-__all__ = ["Catalogue", "SideArrays", "SkillSets", "Vocab", "Vocabs", "build_catalogue", "seeker_arrays", "job_arrays",
+__all__ = ["Catalogue", "SideArrays", "SPARSE_FIELDS", "SkillSets",
+           "Vocab", "Vocabs", "build_catalogue", "seeker_arrays", "job_arrays",
            "split_list", "DESIRED_CITIES"]
 
 DESIRED_CITIES = 8  # desired cities kept per seeker; platforms let a seeker pick 3-5
@@ -95,6 +96,11 @@ class SideArrays:
     experience: np.ndarray      # (n,) float32 years (seeker) or minimum years (job)
     n_skills: np.ndarray        # (n,) float32
     skills: SkillSets
+    lexical: SkillSets          # exact [char | word] TF-IDF of text + aux (TextEncoder.lexical)
+    lexical_aux: SkillSets      # the same of aux alone (desired occupations / title)
+
+
+SPARSE_FIELDS = ("skills", "lexical", "lexical_aux")  # the SideArrays fields held as SkillSets rows
 
 
 @dataclass
@@ -106,6 +112,7 @@ class Catalogue:
     desired_city: np.ndarray         # (n_seekers, DESIRED_CITIES) int32 city codes, -1 padding
     job_posted_ns: np.ndarray        # (n_jobs,) int64 ns since epoch, min int64 when unknown
     job_expires_ns: np.ndarray       # (n_jobs,) int64, max int64 when unknown
+    lexical_split: int = 0           # first word column of the lexical rows (TextEncoder.char_width)
 
 
 @dataclass
@@ -147,6 +154,7 @@ def _side(frame: pd.DataFrame, place: Places, aux_text: pd.Series, skills: pd.Se
     aux = encoder.prepare(aux_text.to_numpy(dtype=object))
     text = encoder.prepare(frame["text"].to_numpy(dtype=object))
     skill_matrix = _skill_matrix(skills, vocabs.skills)
+    both = np.asarray([f"{a} {t}".strip() for a, t in zip(aux, text, strict=True)], dtype=object)
     return SideArrays(
         text_emb=encoder.embed(text, prepared=True), aux_emb=encoder.embed(aux, prepared=True),
         has_text=text != "", has_aux=aux != "",
@@ -157,6 +165,8 @@ def _side(frame: pd.DataFrame, place: Places, aux_text: pd.Series, skills: pd.Se
         experience=frame[exp].to_numpy(dtype=np.float32),
         n_skills=np.asarray(skill_matrix.sum(axis=1), dtype=np.float32).ravel(),
         skills=SkillSets(skill_matrix),
+        lexical=SkillSets(encoder.lexical(both, prepared=True)),
+        lexical_aux=SkillSets(encoder.lexical(aux, prepared=True)),
     )
 
 
@@ -200,4 +210,4 @@ def build_catalogue(seekers: pd.DataFrame, jobs: pd.DataFrame, encoder: TextEnco
     for side in (seeker_side, job_side):
         side.skills.matrix.resize(side.skills.matrix.shape[0], width)
     return Catalogue(seekers=seeker_side, jobs=job_side, vocabs=vocabs, employer=employer, desired_city=desired,
-                     job_posted_ns=posted, job_expires_ns=expires)
+                     job_posted_ns=posted, job_expires_ns=expires, lexical_split=encoder.char_width)

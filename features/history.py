@@ -49,6 +49,13 @@ class PairCounts:
         return out
 
 
+def _totals(codes: np.ndarray, n: int) -> np.ndarray:
+    """Counts per code with a trailing 'unknown' slot that stays 0 (for slot_lookup)."""
+    out = np.zeros(n + 1, dtype=np.float32)
+    out[:n] = np.bincount(codes[codes >= 0], minlength=n)[:n]
+    return out
+
+
 def slot_lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """table[codes] for tables whose last slot means "none": unknown (-1) codes and codes added after the table was
     built (live rows) read that slot."""
@@ -70,6 +77,13 @@ class Snapshot:
     employer_popularity: np.ndarray  # (n_employers + 1,) float32 same, summed over each employer's jobs; last = none
     region_share: np.ndarray      # (n_regions + 1,) float32 share of those events in each region; last = unknown
     hist_region_mode: np.ndarray  # (n_seekers,) int32 most frequent region in history, -1 none
+    # Where seekers of one place look for work, learned from everyone's past interactions: seeker city x job
+    # city and seeker region x job region counts, with the totals per seeker place (last slot = unknown place).
+    # A same-city flag says nothing of the neighbouring city or state people commute to; these do.
+    city_flow: PairCounts | None = None
+    city_out: np.ndarray | None = None
+    region_flow: PairCounts | None = None
+    region_out: np.ndarray | None = None
 
 
 def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until: pd.Timestamp,
@@ -117,7 +131,13 @@ def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until:
         first = np.unique(rows[order], return_index=True)[1]
         best = order[first]
         mode[rows[best]] = (region_counts.keys[best] % region_counts.width).astype(np.int32)
+    seeker_city, seeker_region = catalogue.seekers.city[s], catalogue.seekers.region[s]
+    n_cities = len(catalogue.vocabs.cities)
     return Snapshot(
+        city_flow=PairCounts.build(seeker_city, j_city, n_cities),
+        city_out=_totals(seeker_city, n_cities),
+        region_flow=PairCounts.build(seeker_region, j_region, n_regions),
+        region_out=_totals(seeker_region, n_regions),
         as_of=as_of,
         history_until=history_until,
         hist_emb=normalize_rows(hist),

@@ -26,6 +26,13 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
+def _unit_rows(matrix: sp.spmatrix) -> sp.csr_matrix:
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ matrix)
+
+
 class TextEncoder:
     """Fits TF-IDF (char + word) and an SVD projection on a corpus; embeds any text into `dim` floats."""
 
@@ -68,10 +75,21 @@ class TextEncoder:
         """Row-normalised TF-IDF (char + word halves weighted equally): the exact text-similarity space.
         `prepared`: the texts already went through `prepare` (the catalogue needs them for `has_text`)."""
         texts = np.asarray(texts, dtype=object) if prepared else self.prepare(texts)
-        both = sp.hstack([self.char_.transform(texts), self.word_.transform(texts)]).tocsr()
-        norms = np.sqrt(np.asarray(both.multiply(both).sum(axis=1)).ravel())
-        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ both)
+        return _unit_rows(sp.hstack([self.char_.transform(texts), self.word_.transform(texts)]).tocsr())
+
+    @property
+    def char_width(self) -> int:
+        """Columns of the character half in `lexical` rows: the word half starts here."""
+        return len(self.char_.vocabulary_)
+
+    def lexical(self, texts: np.ndarray, *, prepared: bool = False) -> sp.csr_matrix:
+        """Exact lexical rows for pair features: [char TF-IDF | word TF-IDF], each half L2-normalised on its own,
+        so that one row-wise product summed over either half is that half's exact cosine. This is the signal the
+        SVD projection throws most of away (on the US views the 96-dim LSA cosine ranked the later window's
+        views well below the exact TF-IDF cosine)."""
+        texts = np.asarray(texts, dtype=object) if prepared else self.prepare(texts)
+        halves = [_unit_rows(v.transform(texts)) for v in (self.char_, self.word_)]
+        return sp.csr_matrix(sp.hstack(halves, format="csr"), dtype=np.float32)
 
     def embed(self, texts: np.ndarray, batch: int = 50_000, *, prepared: bool = False) -> np.ndarray:
         """Dense L2-normalised float32 embeddings; empty text → zero vector."""

@@ -16,12 +16,14 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from features.catalogue import (
+    SPARSE_FIELDS,
     Catalogue,
     SideArrays,
     SkillSets,
@@ -44,7 +46,7 @@ _log = logging.getLogger(__name__)
 
 APPLIED_GRADE = EVENT_GRADES["applied"]  # applied, interviewed, hired: jobs `exclude_applied` leaves out
 DELETED_COLUMN = "_journal_deleted"  # set to "1" by matcher.service.core.restore on rows a journal deleted
-_SIDE_COLUMNS = tuple(f.name for f in dataclasses.fields(SideArrays) if f.name != "skills")
+_SIDE_COLUMNS = tuple(f.name for f in dataclasses.fields(SideArrays) if f.name not in SPARSE_FIELDS)
 
 
 class _Columns:
@@ -104,6 +106,23 @@ class _SkillRows:
                              shape=(self.indptr.n - 1, width), copy=False)
 
 
+class _SparseFields:
+    """The SkillSets fields of one side (skills, lexical rows) as appendable CSR rows sharing row numbers."""
+
+    def __init__(self, side: SideArrays) -> None:
+        self.rows = {name: _SkillRows(getattr(side, name).matrix) for name in SPARSE_FIELDS}
+        # Lexical widths are fixed by the encoder; the skill vocabulary grows with live rows (width given per view).
+        self.widths = {name: getattr(side, name).matrix.shape[1] for name in SPARSE_FIELDS}
+
+    def append(self, side: SideArrays) -> np.ndarray:
+        rows = [self.rows[name].append(getattr(side, name).matrix) for name in SPARSE_FIELDS]
+        return rows[0]
+
+    def sets(self, row_of: np.ndarray, skill_width: int) -> dict[str, Any]:
+        return {name: SkillSets(rows.matrix(skill_width if name == "skills" else self.widths[name]), row_of)
+                for name, rows in self.rows.items()}
+
+
 def _empty_counts() -> PairCounts:
     return PairCounts(keys=np.empty(0, dtype=np.int64), counts=np.empty(0, dtype=np.float32), width=1)
 
@@ -127,6 +146,7 @@ class LiveCatalogue:
         cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
         snap = build_snapshot(cat, data.events, history_until=as_of, as_of=as_of)
         self.vocabs = cat.vocabs
+        self._lexical_split = cat.lexical_split
         self.groups = Vocab()
         self.job_types = Vocab()
         self._base_snap = snap
@@ -135,17 +155,18 @@ class LiveCatalogue:
                                  desired_city=cat.desired_city, hist_emb=snap.hist_emb, n_hist=snap.n_hist,
                                  hist_region_mode=snap.hist_region_mode, alive=np.ones(n_s, dtype=bool),
                                  groups=self._group_bits(data.seekers["priority_groups"]),
-                                 skill_row=np.arange(n_s, dtype=np.int64))
+                                 sparse_row=np.arange(n_s, dtype=np.int64))
         self._jobs = _Columns(**{c: getattr(cat.jobs, c) for c in _SIDE_COLUMNS},
                               employer=cat.employer, posted=cat.job_posted_ns, expires=cat.job_expires_ns,
                               popularity=snap.job_popularity, alive=np.ones(n_j, dtype=bool),
                               job_type=self.job_types.encode(data.jobs["job_type"].where(
                                   data.jobs["job_type"].ne("")).to_numpy(dtype=object)),
-                              skill_row=np.arange(n_j, dtype=np.int64))
+                              sparse_row=np.arange(n_j, dtype=np.int64))
         for columns in (self._seekers, self._jobs):
             columns.reserve(columns.n + columns.n // 8 + 1024)
-        self._seeker_skills = _SkillRows(cat.seekers.skills.matrix)
-        self._job_skills = _SkillRows(cat.jobs.skills.matrix)
+        # Every sparse field gets one appended row per written row, so one row number (sparse_row) addresses all.
+        self._seeker_sparse = _SparseFields(cat.seekers)
+        self._job_sparse = _SparseFields(cat.jobs)
         self.seeker_ids: list[str] = data.seekers["seeker_id"].tolist()
         self.job_ids: list[str] = data.jobs["job_id"].tolist()
         self.seeker_row = {sid: i for i, sid in enumerate(self.seeker_ids)}
@@ -177,12 +198,13 @@ class LiveCatalogue:
         if self._view is None:
             width = max(len(self.vocabs.skills), 1)
             s, j = self._seekers, self._jobs
-            seekers = SideArrays(**{c: s[c] for c in _SIDE_COLUMNS},
-                                 skills=SkillSets(self._seeker_skills.matrix(width), s["skill_row"]))
-            jobs = SideArrays(**{c: j[c] for c in _SIDE_COLUMNS},
-                              skills=SkillSets(self._job_skills.matrix(width), j["skill_row"]))
+            seeker_fields: dict[str, Any] = {c: s[c] for c in _SIDE_COLUMNS}
+            job_fields: dict[str, Any] = {c: j[c] for c in _SIDE_COLUMNS}
+            seekers = SideArrays(**seeker_fields, **self._seeker_sparse.sets(s["sparse_row"], width))
+            jobs = SideArrays(**job_fields, **self._job_sparse.sets(j["sparse_row"], width))
             cat = Catalogue(seekers=seekers, jobs=jobs, vocabs=self.vocabs, employer=j["employer"],
-                            desired_city=s["desired_city"], job_posted_ns=j["posted"], job_expires_ns=j["expires"])
+                            desired_city=s["desired_city"], job_posted_ns=j["posted"], job_expires_ns=j["expires"],
+                            lexical_split=self._lexical_split)
             snap = dataclasses.replace(self._base_snap, hist_emb=s["hist_emb"], n_hist=s["n_hist"],
                                        hist_region_mode=s["hist_region_mode"], job_popularity=j["popularity"])
             self._view = (cat, snap)
@@ -259,7 +281,7 @@ class LiveCatalogue:
         s.put(rows, **{c: getattr(side, c) for c in _SIDE_COLUMNS}, desired_city=desired, hist_emb=hist_emb,
               n_hist=n_hist, hist_region_mode=mode, alive=np.ones(len(rows), dtype=bool),
               groups=self._group_bits(seekers["priority_groups"]),
-              skill_row=self._seeker_skills.append(side.skills.matrix))
+              sparse_row=self._seeker_sparse.append(side))
         self._view = None
         cat, snap = self.view()
         self.seeker_index.set_items(rows, self._seeker_items(cat, snap, rows), groups=seeker_regions(cat, snap, rows))
@@ -274,7 +296,7 @@ class LiveCatalogue:
         j.put(rows, **{c: getattr(side, c) for c in _SIDE_COLUMNS}, employer=employer, posted=posted,
               expires=expires, popularity=popularity, alive=np.ones(len(rows), dtype=bool),
               job_type=self.job_types.encode(jobs["job_type"].where(jobs["job_type"].ne("")).to_numpy(dtype=object)),
-              skill_row=self._job_skills.append(side.skills.matrix))
+              sparse_row=self._job_sparse.append(side))
         self._view = None
         cat, snap = self.view()
         is_open = cat.job_expires_ns[rows] > self.as_of.value  # the same rule as at start-up
