@@ -23,11 +23,13 @@ from matcher.batch import BatchResult, recommendations_frame, run_batch, run_key
 from matcher.data import Dataset, fingerprint_folder, load_folder, parse_time
 from matcher.engine import MatchEngine
 from matcher.evaluation import evaluate
+from matcher.forward import ForwardConfig, forward_evaluate
 from matcher.push import PushConfig
 from matcher.training import TrainConfig, train
 from models.registry import ModelBundle, load_model, save_model
 
 __all__ = ["load_data", "pair_frame", "train", "TrainConfig", "save", "load", "evaluate", "recommend", "batch",
+           "forward_evaluate", "ForwardConfig",
            "PushConfig", "BatchResult", "parse_time", "Dataset", "ModelBundle", "MatchEngine"]
 
 load_data = load_folder

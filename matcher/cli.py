@@ -78,10 +78,46 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    if getattr(args, "protocol", "time-split") == "forward":
+        return _evaluate_forward(args)
+    if not args.model:
+        raise MatcherError("--model is required for --protocol time-split (forward trains its own per origin)")
     bundle = api.load(args.model)
     data = api.load_data(args.data)
     result = api.evaluate(bundle, data, args.report, test_start=args.test_start, n_candidates=args.candidates)
     _print_table(result["results"])
+    print(f"report: {result['report']}")
+    return 0
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError("expected at least one seed")
+    return seeds
+
+
+def _evaluate_forward(args: argparse.Namespace) -> int:
+    from matcher.forward import ForwardConfig
+
+    if args.window_days <= 0 or args.stride_days <= 0:
+        raise MatcherError("--window-days and --stride-days must be positive")
+    data = api.load_data(args.data)
+    train = api.TrainConfig(holdout_days=0)
+    if args.trees is not None:
+        train.n_estimators = args.trees
+    origins = tuple(api.parse_time(t, "--origin") for t in (args.origin or []))
+    config = ForwardConfig(origins=origins, n_origins=args.origins, window_days=args.window_days,
+                           stride_days=args.stride_days, seeds=args.seeds, n_candidates=args.candidates, train=train)
+    result = api.forward_evaluate(data, args.report, config)
+    for population, v in result["verdict"].items():
+        print(f"{population} seekers: engine NDCG@10 {v['engine_ndcg@10']:.4f}, best baseline {v['best_baseline']} "
+              f"{v['best_baseline_ndcg@10']:.4f} ({v['ratio']:.2f}x), above it at every origin: "
+              f"{v['engine_wins_every_origin']}; Recall@100 {v['engine_recall@100']:.4f} vs "
+              f"{v['best_baseline_recall@100']:.4f}")
     print(f"report: {result['report']}")
     return 0
 
@@ -252,12 +288,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", help="tcp://HOST:PORT of a Dask scheduler (default: run here)")
     p.set_defaults(func=_cmd_batch)
 
-    p = sub.add_parser("evaluate", help="model vs baselines on a time split; writes a report")
+    p = sub.add_parser("evaluate", help="model vs baselines (time split, or the forward protocol); writes a report")
     p.add_argument("--data", required=True)
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", help="model directory (time-split; forward trains one model per origin and seed)")
     p.add_argument("--report", required=True)
-    p.add_argument("--test-start", help="first moment of the test window (default: the model's hold-out)")
+    p.add_argument("--protocol", choices=["time-split", "forward"], default="time-split",
+                   help="forward: train before each origin, match a later window with none of its events known")
+    p.add_argument("--test-start", help="time-split: first moment of the test window (default: the model's hold-out)")
     p.add_argument("--candidates", type=_positive_int, default=200, help="retrieval depth before re-ranking")
+    p.add_argument("--origins", type=_positive_int, default=3, help="forward: number of rolling origins")
+    p.add_argument("--origin", action="append", help="forward: an explicit origin (repeatable; overrides --origins)")
+    p.add_argument("--window-days", type=float, default=14.0, help="forward: length of each test window")
+    p.add_argument("--stride-days", type=float, default=7.0, help="forward: days between origins")
+    p.add_argument("--seeds", type=_seeds, default=(0, 1, 2), help="forward: comma-separated seeds (default 0,1,2)")
+    p.add_argument("--trees", type=_positive_int, help="forward: most trees per model")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("audit", help="fairness audit: exposure and quality per protected and priority group, "
