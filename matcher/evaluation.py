@@ -29,7 +29,7 @@ from models.metrics import per_query_ndcg, ranking_metrics, recall_curve
 from models.registry import ModelBundle
 from models.report import markdown_table, write_report
 
-__all__ = ["evaluate", "resolve_test_start"]
+__all__ = ["evaluate", "resolve_test_start", "seeker_segments", "SEGMENTS"]
 
 _log = logging.getLogger(__name__)
 _K = 100
@@ -93,14 +93,14 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
     rule = rule_scores(pair_features(cat, snap, np.repeat(queries, cand.shape[1]), cand.ravel()))
     recs["rule"] = np.take_along_axis(cand, top_k_rows(rule.reshape(cand.shape), _K), axis=1)
 
-    segment = _segments(data, snap, queries)
+    segment = seeker_segments(data, snap, queries)
     results, curves, by_segment = {}, {}, {}
     for name, jobs in recs.items():
         frame = _frame(queries, jobs)
         results[name] = ranking_metrics(frame, truth, catalogue_size=len(open_idx), ks=(10, 100))
         curves[name] = recall_curve(frame, truth, ks=[1, 2, 5, 10, 20, 50, 100])
         ndcg = per_query_ndcg(frame, truth, 10).reindex(queries, fill_value=0.0).to_numpy()
-        by_segment[name] = {label: float(ndcg[segment == label].mean()) for label in _SEGMENTS
+        by_segment[name] = {label: float(ndcg[segment == label].mean()) for label in SEGMENTS
                             if (segment == label).any()}
     placements = _placements(recs, queries, truth, len(open_idx))
     retrieval = retrieval_recall_vs_exhaustive(bundle, cat, snap, generator, queries, seed=seed)
@@ -108,7 +108,7 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
              "n_open_jobs": int(len(open_idx)), "n_truth_pairs": int(len(truth)), "model_version": bundle.version,
              "retrieval_recall_of_exhaustive_top10": retrieval, "n_candidates": n_candidates,
              "ndcg@10_by_segment": by_segment, "placements": placements,
-             "segment_sizes": {label: int((segment == label).sum()) for label in _SEGMENTS}}
+             "segment_sizes": {label: int((segment == label).sum()) for label in SEGMENTS}}
     notes = [
         f"Test window {start:%Y-%m-%d %H:%M} .. {end:%Y-%m-%d %H:%M} UTC: {len(queries):,} seekers with a positive "
         f"event, {len(open_idx):,} open jobs, {len(truth):,} relevant pairs. Features use only earlier events.",
@@ -118,9 +118,9 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
         "top-N: " + ", ".join(f"N={n}: {r:.3f}" for n, r in retrieval.items()),
     ]
     sizes = extra["segment_sizes"]
-    segment_table = markdown_table(by_segment, [s for s in _SEGMENTS if sizes[s]], first="NDCG@10 by seeker")
+    segment_table = markdown_table(by_segment, [s for s in SEGMENTS if sizes[s]], first="NDCG@10 by seeker")
     sections = ["## By kind of seeker", "",
-                "What each method can know differs: " + ", ".join(f"{s}: {sizes[s]:,} queries" for s in _SEGMENTS)
+                "What each method can know differs: " + ", ".join(f"{s}: {sizes[s]:,} queries" for s in SEGMENTS)
                 + ".", "", segment_table, ""]
     if placements:
         n_placed = int(next(iter(placements.values()))["queries"])
@@ -133,7 +133,7 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
     return {"results": results, "report": str(report), **extra}
 
 
-_SEGMENTS = ("with history", "profile only", "cold start")
+SEGMENTS = ("with history", "profile only", "cold start")
 
 
 def _placements(recs: dict[str, np.ndarray], queries: np.ndarray, truth: pd.DataFrame, n_open: int
@@ -149,12 +149,12 @@ def _placements(recs: dict[str, np.ndarray], queries: np.ndarray, truth: pd.Data
     return out
 
 
-def _segments(data: Dataset, snap: Snapshot, queries: np.ndarray) -> np.ndarray:
+def seeker_segments(data: Dataset, snap: Snapshot, queries: np.ndarray) -> np.ndarray:
     """Per query: earlier events known, else a profile (text or wishes), else nothing at all."""
     written = data.seekers[["text", "desired_occupations", "skills"]].apply(lambda c: c.str.strip().ne(""))
     profile = written.any(axis=1).to_numpy()[queries]
     history = snap.n_hist[queries] > 0
-    return np.where(history, _SEGMENTS[0], np.where(profile, _SEGMENTS[1], _SEGMENTS[2]))
+    return np.where(history, SEGMENTS[0], np.where(profile, SEGMENTS[1], SEGMENTS[2]))
 
 
 def retrieval_recall_vs_exhaustive(bundle: ModelBundle, cat: Any, snap: Any, generator: CandidateGenerator,

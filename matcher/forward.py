@@ -35,6 +35,7 @@ from features.pairs import pair_features
 from matcher.data import Dataset, index_events
 from matcher.engine import CandidateGenerator, rank_candidates
 from matcher.errors import MatcherError
+from matcher.evaluation import SEGMENTS, seeker_segments
 from matcher.progress import Progress
 from matcher.retrieval import top_k_rows
 from models.baselines import newest_scores, popularity_scores, random_scores, rule_scores
@@ -45,7 +46,6 @@ __all__ = ["ForwardConfig", "forward_origins", "forward_evaluate", "LEXICAL_BASE
 
 _log = logging.getLogger(__name__)
 _K = 100
-SEGMENTS = ("with history", "profile only", "cold start")
 LEXICAL_BASELINES = {"tfidf_char": dict(analyzer="char_wb", ngram_range=(2, 4)),
                      "tfidf_word": dict(analyzer="word", ngram_range=(1, 2))}
 # Same-city and same-region bonuses tried for the lexical baselines (cosines live in [0, 1]).
@@ -163,11 +163,7 @@ def _window(data: Dataset, cat: Catalogue, snap: Snapshot, origin: pd.Timestamp,
     truth = inside.groupby(["seeker_idx", "job_idx"])["grade"].max().reset_index()
     truth.columns = pd.Index(["seeker_id", "job_id", "grade"])
     queries = np.unique(truth["seeker_id"].to_numpy())
-    written = data.seekers[["text", "desired_occupations", "skills"]].apply(lambda c: c.str.strip().ne(""))
-    profile = written.any(axis=1).to_numpy()[queries]
-    history = snap.n_hist[queries] > 0
-    segment = np.where(history, SEGMENTS[0], np.where(profile, SEGMENTS[1], SEGMENTS[2]))
-    return _Window(origin, end, queries, jobs, truth, segment)
+    return _Window(origin, end, queries, jobs, truth, seeker_segments(data, snap, queries))
 
 
 def _score_lists(lists: dict[str, np.ndarray], window: _Window) -> dict[str, dict[str, Any]]:

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.catalogue import build_catalogue
-from features.history import build_snapshot
+from features.catalogue import Catalogue, build_catalogue
+from features.history import Snapshot, build_snapshot
 from features.pairs import FEATURE_NAMES, pair_features
 from features.text import TextEncoder
 from matcher.data import load_folder
@@ -33,15 +33,19 @@ s1,j1,applied,2026-01-06T10:00:00Z
 s2,j2,viewed,2026-01-20T10:00:00Z
 """
 
-@pytest.fixture()
-def tiny(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _tiny_catalogue(folder: Path) -> tuple[Catalogue, Snapshot]:
     for name, text in (("seekers.csv", SEEKERS), ("jobs.csv", JOBS), ("events.csv", EVENTS)):
-        (tmp_path / name).write_text(text.strip() + "\n", encoding="utf-8")
-    data = load_folder(tmp_path)
+        (folder / name).write_text(text.strip() + "\n", encoding="utf-8")
+    data = load_folder(folder)
     corpus = np.concatenate([data.seekers["text"].to_numpy(), (data.jobs["title"] + data.jobs["text"]).to_numpy()])
     encoder = TextEncoder(dim=4).fit(np.concatenate([corpus] * 3))
     cat = build_catalogue(data.seekers, data.jobs, encoder)
-    snap = build_snapshot(cat, data.events, history_until=pd.Timestamp("2026-01-15", tz="UTC"))
+    return cat, build_snapshot(cat, data.events, history_until=pd.Timestamp("2026-01-15", tz="UTC"))
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path):  # type: ignore[no-untyped-def]
+    cat, snap = _tiny_catalogue(tmp_path)
     s = np.array([0, 0, 0, 1, 1, 1])
     j = np.array([0, 1, 2, 0, 1, 2])
     frame = pd.DataFrame(pair_features(cat, snap, s, j), columns=list(FEATURE_NAMES))
@@ -100,13 +104,7 @@ def test_flow_shares_learn_where_seekers_of_a_place_look(tiny: pd.DataFrame) -> 
 
 def test_lexical_features_equal_a_per_pair_loop(tmp_path: Path) -> None:
     """The vectorized sparse products (chunked) give what one dot product per pair gives."""
-    for name, text in (("seekers.csv", SEEKERS), ("jobs.csv", JOBS), ("events.csv", EVENTS)):
-        (tmp_path / name).write_text(text.strip() + "\n", encoding="utf-8")
-    data = load_folder(tmp_path)
-    corpus = np.concatenate([data.seekers["text"].to_numpy(), (data.jobs["title"] + data.jobs["text"]).to_numpy()])
-    encoder = TextEncoder(dim=4).fit(np.concatenate([corpus] * 3))
-    cat = build_catalogue(data.seekers, data.jobs, encoder)
-    snap = build_snapshot(cat, data.events, history_until=pd.Timestamp("2026-01-15", tz="UTC"))
+    cat, snap = _tiny_catalogue(tmp_path)
     rng = np.random.default_rng(0)
     s, j = rng.integers(0, 2, 200), rng.integers(0, 3, 200)
     got = pd.DataFrame(pair_features(cat, snap, s, j), columns=list(FEATURE_NAMES))
