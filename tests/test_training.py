@@ -45,7 +45,7 @@ def test_model_beats_every_baseline_on_the_known_answer(trained: dict[str, Any])
             assert model["recall@10"] >= metrics["recall@10"], name
     # The synthetic utility is learnable: far above chance and the one-list-for-all baselines.
     assert model["ndcg@10"] > 5 * results["popularity"]["ndcg@10"]
-    assert model["ndcg@10"] > 0.5  # measured 0.74 (rule 0.53, text similarity 0.10)
+    assert model["ndcg@10"] > 0.5  # measured 0.72 (rule 0.50, text similarity 0.095)
 
 
 def test_report_files_are_written(trained: dict[str, Any]) -> None:
