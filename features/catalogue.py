@@ -126,7 +126,7 @@ class Vocabs:
 
 
 def _skill_matrix(lists: pd.Series, vocabulary: Vocab) -> sp.csr_matrix:
-    lengths = lists.map(len).to_numpy()
+    lengths = lists.map(len).to_numpy(dtype=np.int64)  # int even for no rows
     flat = np.fromiter((s for items in lists for s in items), dtype=object, count=int(lengths.sum()))
     cols = vocabulary.encode(flat)
     rows = np.repeat(np.arange(len(lists)), lengths)
@@ -179,7 +179,7 @@ def seeker_arrays(seekers: pd.DataFrame, encoder: TextEncoder, vocabs: Vocabs) -
     # "Unknown" education is level 0 in the parser; as a gap it must be NaN, not "lowest level".
     side.education[side.education <= 0] = np.nan
     desired = split_list(seekers["desired_cities"]).map(lambda items: items[:DESIRED_CITIES])
-    lengths = desired.map(len).to_numpy()
+    lengths = desired.map(len).to_numpy(dtype=np.int64)
     flat = pd.Series([c for items in desired for c in items], dtype=object)
     codes = vocabs.cities.encode(gaz.resolve(flat).city_key)
     table = np.full((len(seekers), DESIRED_CITIES), -1, dtype=np.int32)

@@ -75,6 +75,8 @@ class TextEncoder:
         """Row-normalised TF-IDF (char + word halves weighted equally): the exact text-similarity space.
         `prepared`: the texts already went through `prepare` (the catalogue needs them for `has_text`)."""
         texts = np.asarray(texts, dtype=object) if prepared else self.prepare(texts)
+        if len(texts) == 0:
+            return sp.csr_matrix((0, self.char_width + len(self.word_.vocabulary_)), dtype=np.float32)
         return _unit_rows(sp.hstack([self.char_.transform(texts), self.word_.transform(texts)]).tocsr())
 
     @property
@@ -88,6 +90,8 @@ class TextEncoder:
         SVD projection throws most of away (on the US views the 96-dim LSA cosine ranked the later window's
         views well below the exact TF-IDF cosine)."""
         texts = np.asarray(texts, dtype=object) if prepared else self.prepare(texts)
+        if len(texts) == 0:  # scikit-learn refuses to transform no documents (a header-only seekers.csv)
+            return sp.csr_matrix((0, self.char_width + len(self.word_.vocabulary_)), dtype=np.float32)
         halves = [_unit_rows(v.transform(texts)) for v in (self.char_, self.word_)]
         return sp.csr_matrix(sp.hstack(halves, format="csr"), dtype=np.float32)
 

@@ -22,10 +22,15 @@ from matcher.schema import (
 )
 
 __all__ = ["Dataset", "load_folder", "write_folder", "fingerprint_folder", "parse_time", "validate_seekers",
-           "validate_jobs", "validate_events", "index_events", "empty_events"]
+           "validate_jobs", "validate_events", "index_events", "empty_events", "read_csv_cells", "TIME_RANGE",
+           "MAX_PRIORITY_GROUPS"]
 
 _log = logging.getLogger(__name__)
 _FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header is row 1
+# Times the engine accepts: nanosecond timestamps end in 2262, and a posting dated 9999 would otherwise be taken by
+# one step and refused by the next (issue 13: a journalled write that no restart could load).
+TIME_RANGE = (pd.Timestamp("1900-01-01", tz="UTC"), pd.Timestamp("2200-01-01", tz="UTC"))
+MAX_PRIORITY_GROUPS = 8  # per seeker; the catalogue keeps at most 63 distinct groups (one bit each)
 
 
 @dataclass
@@ -67,9 +72,15 @@ def parse_time(value: str, what: str) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def read_csv_cells(path: str | Path) -> pd.DataFrame:
+    """A FORMAT.md CSV as text cells; a missing, empty, non-UTF-8 or malformed file is a DataValidationError."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError(path.name, None, None, f"file not found in {path.parent}")
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError as exc:
+        raise DataValidationError(path.name, None, None, "empty file: expected a header row") from exc
     except UnicodeDecodeError as exc:
         raise DataValidationError(path.name, None, None, f"not UTF-8 ({exc.reason})") from exc
     except pd.errors.ParserError as exc:
@@ -110,11 +121,21 @@ def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> p
             bad = stamps.isna().to_numpy() & ~empty
             if bad.any():
                 row = _first_bad(bad)
+                # Years past 2262 or before 1677 do not fit nanosecond timestamps and come back NaT here too.
                 raise DataValidationError(
-                    file, row, name, f"expected an ISO 8601 time, got {raw.iloc[row - 2]!r}")
+                    file, row, name, f"expected an ISO 8601 time between {TIME_RANGE[0]:%Y-%m-%d} and "
+                                     f"{TIME_RANGE[1]:%Y-%m-%d}, got {raw.iloc[row - 2]!r}")
+            outside = ((stamps < TIME_RANGE[0]) | (stamps >= TIME_RANGE[1])).to_numpy() & ~empty
+            if outside.any():
+                row = _first_bad(outside)
+                raise DataValidationError(file, row, name, f"outside the supported range {TIME_RANGE[0]:%Y-%m-%d} .. "
+                                                           f"{TIME_RANGE[1]:%Y-%m-%d}, got {raw.iloc[row - 2]!r}")
             out[name] = stamps
-    # Extra columns (protected attributes among them) are kept for the fairness audit, never as features.
+    # Extra columns (protected attributes among them) are kept for the fairness audit, never as features. Names
+    # starting with "_" are the engine's own (the journal's deletion mark): a user's column must not collide.
     for name in frame.columns:
+        if str(name).startswith("_"):
+            raise DataValidationError(file, 1, str(name), "column names starting with '_' are reserved")
         if name not in out:
             out[name] = frame[name]
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
@@ -159,10 +180,21 @@ def _check_coordinates(frame: pd.DataFrame, file: str) -> None:
         raise DataValidationError(file, _first_bad(half), "lat", "lat and lon must be given together")
 
 
+def _check_list_sizes(frame: pd.DataFrame, file: str, column: str, most: int, longest: int) -> None:
+    items = frame[column].str.split("|")
+    too_many = (items.map(len) > most).to_numpy() & frame[column].ne("").to_numpy()
+    if too_many.any():
+        raise DataValidationError(file, _first_bad(too_many), column, f"at most {most} items")
+    too_long = items.map(lambda values: max((len(v) for v in values), default=0) > longest).to_numpy()
+    if too_long.any():
+        raise DataValidationError(file, _first_bad(too_long), column, f"items of at most {longest} characters")
+
+
 def validate_seekers(frame: pd.DataFrame, file: str = "seekers.csv") -> pd.DataFrame:
     """Typed, checked seeker rows from string cells (a CSV read, or records sent over gRPC)."""
     _check_required_columns(frame, file, "seekers.csv")
     seekers = _coerce(frame, file, SEEKER_COLUMNS)
+    _check_list_sizes(seekers, file, "priority_groups", MAX_PRIORITY_GROUPS, 64)
     _check_unique(seekers, file, "seeker_id")
     _check_coordinates(seekers, file)
     _check_range(seekers, file, "expected_salary_min", "expected_salary_max")
@@ -228,10 +260,10 @@ def load_folder(root: str | Path) -> Dataset:
     for name in ("seekers.csv", "jobs.csv"):
         if not (root / name).is_file():
             raise DataValidationError(name, None, None, f"file not found in {root}")
-    seekers = validate_seekers(_read_csv(root / "seekers.csv"))
-    jobs = validate_jobs(_read_csv(root / "jobs.csv"))
+    seekers = validate_seekers(read_csv_cells(root / "seekers.csv"))
+    jobs = validate_jobs(read_csv_cells(root / "jobs.csv"))
     path = root / "events.csv"
-    events = validate_events(_read_csv(path)) if path.exists() else empty_events()
+    events = validate_events(read_csv_cells(path)) if path.exists() else empty_events()
     return Dataset(seekers=seekers, jobs=jobs, events=index_events(events, seekers, jobs), root=root)
 
 

@@ -337,13 +337,18 @@ class LiveCatalogue:
 
     def _group_bits(self, column: pd.Series) -> np.ndarray:
         lists = split_list(column)
-        lengths = lists.map(len).to_numpy()
+        lengths = lists.map(len).to_numpy(dtype=np.int64)  # int even for no rows
         flat = np.asarray([g for items in lists for g in items], dtype=object)
-        codes = self.groups.encode(flat)
-        if len(self.groups) > 63:
-            raise ValueError("more than 63 distinct priority groups")
+        codes = self.groups.encode(flat).astype(np.int64)
+        # One bit per group: past 63 distinct names a group cannot be represented. Raising here would fail a write
+        # the journal already holds (and every restart after it); the group is left out, loudly, instead.
+        fits = codes < 63
+        if not fits.all():
+            _log.warning("more than 63 distinct priority groups: %d assignments left out of the priority policy",
+                         int((~fits).sum()))
         bits = np.zeros(len(lists), dtype=np.int64)
-        np.bitwise_or.at(bits, np.repeat(np.arange(len(lists)), lengths), np.left_shift(1, codes.astype(np.int64)))
+        rows = np.repeat(np.arange(len(lists)), lengths)
+        np.bitwise_or.at(bits, rows[fits], np.left_shift(1, codes[fits]))
         return bits
 
     def _seeker_items(self, cat: Catalogue, snap: Snapshot, rows: np.ndarray) -> np.ndarray:

@@ -110,8 +110,10 @@ class Store:
     def upsert(self, kind: Kind, records: list[dict[str, str]]) -> int:
         """Insert or replace whole records; the last one per id wins at replay. Returns this call's sequence."""
         column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
-        rows = ((kind, _checked_id(r.get(column) if isinstance(r, dict) else None, f"record at index {i}", column),
-                 "upsert", _encode(r, i)) for i, r in enumerate(records))
+        # Ids are stored trimmed, as loading trims them: " 10001" and "10001" are one row live and after a restart.
+        rows = ((kind, key, "upsert", _encode({**r, column: key}, i)) for i, r in enumerate(records)
+                for key in (_checked_id(r.get(column) if isinstance(r, dict) else None, f"record at index {i}",
+                                        column),))
         return self._commit(kind, len(records), _PROFILE_INSERT, rows)
 
     def delete(self, kind: Kind, ids: list[str]) -> int:
@@ -122,7 +124,7 @@ class Store:
 
     def append_events(self, records: list[dict[str, str]]) -> int:
         """Append events; they are never replaced or deleted, only replayed in write order."""
-        rows = ((_encode(record, i),) for i, record in enumerate(records))
+        rows = ((_encode(_trimmed_ids(record), i),) for i, record in enumerate(records))
         return self._commit("events", len(records), "INSERT INTO events (seq, record_json) VALUES (?, ?)", rows)
 
     def _commit(self, call_kind: str, n: int, sql: str, rows: Iterable[tuple[str | None, ...]]) -> int:
@@ -216,7 +218,14 @@ class Store:
 def _checked_id(value: object, where: str, column: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{where}: {column} is missing or empty")
-    return value
+    return value.strip()
+
+
+def _trimmed_ids(record: object) -> object:
+    """An event with its seeker and job ids trimmed, as loading trims them."""
+    if not isinstance(record, dict):
+        return record
+    return {k: v.strip() if k in ("seeker_id", "job_id") and isinstance(v, str) else v for k, v in record.items()}
 
 
 def _encode(record: object, index: int) -> str:

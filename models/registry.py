@@ -69,13 +69,16 @@ def save_model(bundle: ModelBundle, root: str | Path, *, make_current: bool = Tr
     versions.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=versions))
     try:
-        (tmp / "model.txt").write_text(model_text, encoding="utf-8")
-        with (tmp / "encoder.pkl").open("wb") as fh:
-            pickle.dump(bundle.encoder, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        files = {"model.txt": model_text.encode("utf-8"),
+                 "encoder.pkl": pickle.dumps(bundle.encoder, protocol=pickle.HIGHEST_PROTOCOL)}
         if bundle.employer is not None:
-            (tmp / "employer.txt").write_text(bundle.employer.booster_.model_to_string(
-                num_iteration=bundle.employer.best_iteration_), encoding="utf-8")
+            files["employer.txt"] = bundle.employer.booster_.model_to_string(
+                num_iteration=bundle.employer.best_iteration_).encode("utf-8")
             meta["employer_weight"] = bundle.employer.weight
+        for name, content in files.items():
+            (tmp / name).write_bytes(content)
+        # Checked before anything is parsed: LightGBM's parser crashes the process on a truncated model file.
+        meta["checksums"] = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str), encoding="utf-8")
         final = versions / version
         tmp.rename(final)  # a reader sees the whole version or none of it
@@ -119,10 +122,11 @@ def load_model(path: str | Path) -> ModelBundle:
         raise ModelError(f"model directory {directory} is incomplete: missing {', '.join(missing)}")
     try:
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        _check_files(directory, meta)
         booster = lgb.Booster(model_file=str(directory / "model.txt"))
         with (directory / "encoder.pkl").open("rb") as fh:
             encoder = pickle.load(fh)  # noqa: S301 - our own artefact, written by save_model
-    except (OSError, ValueError, lgb.basic.LightGBMError, pickle.UnpicklingError, EOFError) as exc:
+    except (OSError, ValueError, AttributeError, lgb.basic.LightGBMError, pickle.UnpicklingError, EOFError) as exc:
         raise ModelError(f"model directory {directory} is unreadable: {exc}") from exc
     if not isinstance(encoder, TextEncoder):
         raise ModelError(f"{directory}/encoder.pkl does not hold a TextEncoder")
@@ -137,6 +141,29 @@ def load_model(path: str | Path) -> ModelBundle:
         except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
             raise ModelError(f"model directory {directory}: employer.txt is unreadable: {exc}") from exc
     return ModelBundle(ranker=ranker, encoder=encoder, meta=meta, source=directory, employer=employer)
+
+
+_TREES_END = b"end of trees"
+
+
+def _check_files(directory: Path, meta: dict[str, Any]) -> None:
+    """Refuse a model whose files are not the ones save_model wrote, before LightGBM or pickle reads them.
+
+    LightGBM's text parser dies with SIGSEGV on a model.txt cut short, taking the server or the batch job with it
+    (issue 13): a broken model must be refused, never fatal. Versions saved with checksums are checked byte for
+    byte; older ones at least must hold a whole tree section."""
+    if not isinstance(meta, dict):
+        raise ModelError(f"{directory}/meta.json is not a JSON object")
+    for name in ("model.txt", "employer.txt"):
+        path = directory / name
+        if path.is_file() and _TREES_END not in path.read_bytes():
+            raise ModelError(f"{directory}/{name} is incomplete (no end of trees): truncated or not a LightGBM model")
+    checksums = meta.get("checksums")
+    if isinstance(checksums, dict):
+        for name, expected in checksums.items():
+            path = directory / str(name)
+            if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+                raise ModelError(f"{directory}/{name} does not match the checksum in meta.json: truncated or altered")
 
 
 def model_files(directory: str | Path) -> dict[str, bytes]:

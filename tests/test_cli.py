@@ -313,3 +313,26 @@ def test_audit_writes_a_report(small_demo: Path, model: Path, tmp_path: Path, ca
     assert main(["audit", "--data", str(small_demo), "--model", str(model), "--report", str(tmp_path / "audit")]) == 0
     assert "audit report" in capsys.readouterr().out
     assert (tmp_path / "audit" / "report.md").is_file() and (tmp_path / "audit" / "audit.json").is_file()
+
+
+def test_files_the_cli_reads_get_messages_not_tracebacks(tmp_path: Path, capsys: Capsys, small_demo: Path,
+                                                         model: Path) -> None:
+    """Issue 13: a 0-byte seekers.csv, a header-only one, and missing / empty / GBK files for `query --csv`."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "jobs.csv").write_bytes((small_demo / "jobs.csv").read_bytes())
+    (folder / "seekers.csv").write_bytes(b"")
+    assert main(["market", "--data", str(folder)]) == 2
+    assert "seekers.csv: empty file" in capsys.readouterr().err
+    header = (small_demo / "seekers.csv").read_text(encoding="utf-8").splitlines()[0]
+    (folder / "seekers.csv").write_text(header + "\n", encoding="utf-8")
+    out = tmp_path / "m.csv"
+    assert main(["batch", "--data", str(folder), "--model", str(model), "--out", str(out), "--k", "3"]) == 0
+    assert "wrote 0 matches" in capsys.readouterr().out
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "gbk.csv").write_bytes("seeker_id,text\n1,中文\n".encode("gbk"))
+    for name, says in (("missing.csv", "file not found"), ("empty.csv", "empty file"), ("gbk.csv", "not UTF-8")):
+        argv = ["query", "--target", "127.0.0.1:1", "upsert-seekers", "--csv", str(tmp_path / name)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err

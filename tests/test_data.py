@@ -90,3 +90,26 @@ def test_missing_required_column_and_file(tmp_path: Path) -> None:
     (tmp_path / "jobs.csv").unlink()
     with pytest.raises(DataValidationError, match="jobs.csv: file not found"):
         load_folder(tmp_path)
+
+
+@pytest.mark.parametrize("cell", ["9999-12-31T00:00:00Z", "0001-01-01", "2300-01-01", "2250-06-01", "1899-12-31"])
+def test_times_outside_the_supported_range_name_the_cell(tmp_path: Path, cell: str) -> None:
+    jobs = JOBS.replace("2026-01-01,2026-03-01", f"{cell},2026-03-01" if cell < "2026" else f"2026-01-01,{cell}")
+    with pytest.raises(DataValidationError) as info:
+        load_folder(_folder(tmp_path, jobs=jobs))
+    message = str(info.value)
+    assert "jobs.csv, row 2" in message and "1900-01-01" in message and "2200-01-01" in message
+    assert ("posted_at" if cell < "2026" else "expires_at") in message
+
+
+def test_reserved_column_names_are_refused(tmp_path: Path) -> None:
+    seekers = SEEKERS.replace(",gender\n", ",_journal_deleted\n").replace(",F\n", ",1\n")
+    with pytest.raises(DataValidationError, match="reserved"):
+        load_folder(_folder(tmp_path, seekers=seekers))
+
+
+def test_priority_groups_are_bounded_per_seeker(tmp_path: Path) -> None:
+    many = "|".join(f"g{i}" for i in range(9))
+    seekers = SEEKERS.replace(",gender\n", ",priority_groups\n").replace(",F\n", f",{many}\n").replace(",M\n", ",\n")
+    with pytest.raises(DataValidationError, match="priority_groups.*at most 8 items"):
+        load_folder(_folder(tmp_path, seekers=seekers))

@@ -1134,3 +1134,82 @@ def test_recommend_jobs_matches_matcher_batch(env: Env, ro: Served, tmp_path: Pa
         assert len(got) == len(want) == 10, seeker
         assert [m.id for m in got] == want, seeker
         np.testing.assert_allclose([m.score for m in got], expected[seeker]["score"], rtol=0, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Hardening (issue 13): no acknowledged or refused write may stop a restart; a broken model is refused
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _restarts_to_the_same_state(env: Env, fresh: StartFn, server: Served, seeker: str) -> Served:
+    """Start a second server on the first one's journal: it must come up and rank as the first does."""
+    before = _ids(server.client.recommend_jobs(seeker, k=10))
+    again = fresh(journal=Path(server.settings.journal))
+    assert _ids(again.client.recommend_jobs(seeker, k=10)) == before
+    return again
+
+
+@pytest.mark.parametrize("column, value", [("posted_at", "9999-12-31T00:00:00Z"), ("expires_at", "3000-01-01"),
+                                           ("posted_at", "0001-01-01T00:00:00Z")])
+def test_times_outside_the_supported_range_are_refused_and_never_journalled(
+        env: Env, fresh: StartFn, column: str, value: str) -> None:
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    job = {**_job_like(env, seeker, "FAR-FUTURE"), column: value}
+    details = _fails(Code.INVALID_ARGUMENT, server.client.upsert_jobs, [job])
+    assert f"jobs[0].{column}" in details or column in details
+    event = {"seeker_id": seeker, "job_id": env.jobs.index[0], "event": "viewed", "timestamp": "9999-01-01T00:00Z"}
+    _fails(Code.INVALID_ARGUMENT, server.client.record_events, [event])
+    assert server.core is not None and server.core.store.sequence == 0
+    _restarts_to_the_same_state(env, fresh, server, seeker)
+
+
+def test_ids_are_trimmed_alike_live_and_after_a_restart(env: Env, fresh: StartFn) -> None:
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    padded = {**env.seeker(seeker), "seeker_id": f" {seeker} ", "text": env.s(seeker, "text") + " 电工"}
+    server.client.upsert_seekers([padded])
+    server.client.upsert_seekers([{**env.seeker(seeker), "seeker_id": "dupe"}])
+    server.client.upsert_seekers([{**env.seeker(seeker), "seeker_id": "dupe "}])
+    _fails(Code.INVALID_ARGUMENT, server.client.delete_seekers, [" "])
+    again = _restarts_to_the_same_state(env, fresh, server, seeker)
+    assert again.client.recommend_jobs("dupe", k=3)  # one seeker "dupe", not two
+
+
+def test_reserved_column_names_are_refused(env: Env, fresh: StartFn) -> None:
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    job = {**_job_like(env, seeker, "RESERVED"), "_journal_deleted": "1"}
+    details = _fails(Code.INVALID_ARGUMENT, server.client.upsert_jobs, [job])
+    assert "reserved" in details
+    assert server.core is not None and server.core.store.sequence == 0
+
+
+def test_many_priority_groups_never_fail_a_write(env: Env, fresh: StartFn) -> None:
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    too_many = {**env.seeker(seeker), "priority_groups": "|".join(f"g{i}" for i in range(64))}
+    _fails(Code.INVALID_ARGUMENT, server.client.upsert_seekers, [too_many])
+    # 8 per seeker is allowed; 80 distinct groups over ten seekers exceed the 63 the catalogue can hold as bits:
+    # the extra groups are left out of the policy (logged), the writes succeed and a restart loads them.
+    for i in range(10):
+        groups = "|".join(f"h{i}-{g}" for g in range(8))
+        server.client.upsert_seekers([{**env.seeker(seeker), "seeker_id": f"groups-{i}", "priority_groups": groups}])
+    _restarts_to_the_same_state(env, fresh, server, seeker)
+
+
+def test_a_truncated_model_file_is_refused_not_fatal(env: Env, fresh: StartFn, tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    shutil.copytree(env.model_dir, model_dir)
+    server = fresh(model_dir=model_dir)
+    cut = model_dir / "versions" / "cut-in-half"
+    shutil.copytree(model_dir / "versions" / env.version, cut)
+    text = (cut / "model.txt").read_bytes()
+    (cut / "model.txt").write_bytes(text[: len(text) // 2])
+    _fails(Code.FAILED_PRECONDITION, server.client.reload_model, "cut-in-half")
+    assert server.client.model_info().version == env.version
+    with pytest.raises(MatcherError, match="checksum|incomplete"):
+        api.load(cut)
+    # A batch run on it exits 2 with a message, not an abort.
+    assert cli_main(["batch", "--data", str(env.data_dir), "--model", str(cut), "--out",
+                     str(tmp_path / "m.csv"), "--k", "3"]) == 2

@@ -118,3 +118,31 @@ def test_tree_count_follows_the_smoothed_validation_curve() -> None:
     best = smoothed_best_iteration(curve, 50)
     assert 150 <= best <= 260
     assert smoothed_best_iteration(np.array([0.1]), 50) == 1
+
+
+def test_model_files_carry_checksums_and_a_cut_file_is_refused(trained: dict[str, Any], tmp_path: Path) -> None:
+    """LightGBM's parser crashes the process on a truncated model.txt: load_model must refuse it first, by the
+    checksums meta.json records and, for versions saved before them, by the missing end of the tree section."""
+    import json
+    import shutil
+
+    from models.registry import load_model
+
+    version = trained["model_dir"] / "versions" / trained["bundle"].version
+    meta = json.loads((version / "meta.json").read_text(encoding="utf-8"))
+    assert set(meta["checksums"]) >= {"model.txt", "encoder.pkl"}
+    for with_checksums in (True, False):
+        copy = tmp_path / f"copy-{with_checksums}"
+        shutil.copytree(version, copy)
+        if not with_checksums:
+            (copy / "meta.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "checksums"}),
+                                            encoding="utf-8")
+        assert load_model(copy).version == trained["bundle"].version  # intact: loads
+        text = (copy / "model.txt").read_bytes()
+        (copy / "model.txt").write_bytes(text[: len(text) // 2])
+        with pytest.raises(ModelError, match="incomplete"):
+            load_model(copy)
+        if with_checksums:  # a file changed in any other way is caught by its checksum
+            (copy / "model.txt").write_bytes(text.replace(b"num_leaves=", b"num_leaves=0", 1))
+            with pytest.raises(ModelError, match="checksum"):
+                load_model(copy)

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import pandas as pd
 
+from matcher.data import read_csv_cells
 from matcher.errors import MatcherError
 from matcher.service.client import MatchClient
 from matcher.service.messages import Match
@@ -49,7 +50,7 @@ def _print_matches(matches: list[Match], as_json: bool) -> None:
 
 
 def _records(path: str) -> list[dict[str, str]]:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    frame = read_csv_cells(path)  # the folder loader's reader: missing, empty, GBK or ragged files get a message
     return [{str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 

@@ -315,7 +315,7 @@ class MatchCore:
 
     def _delete(self, kind: Literal["seekers", "jobs"], ids: Sequence[str], deadline: float) -> WriteResult:
         self.check_items(len(ids), "ids")
-        unique = list(dict.fromkeys(ids))
+        unique = list(dict.fromkeys(i.strip() for i in ids))  # trimmed, as the journal and loading trim them
         if any(not i for i in unique):
             raise InvalidRequestError("ids: ids must not be empty")
         if not unique:
