@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from features.catalogue import Catalogue, SkillSets
+from features.catalogue import Catalogue
 from features.geo import haversine_km
 from features.history import PairCounts, Snapshot, slot_lookup
 
@@ -71,23 +71,31 @@ def _known_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where((a >= 0) & (b >= 0), (a == b).astype(np.float32), np.float32(np.nan))
 
 
-def _sparse_dots(a: SkillSets, b: SkillSets, si: np.ndarray, ji: np.ndarray, split: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise products of a's rows si and b's rows ji, summed over columns < split and >= split: the two
-    halves' exact cosines of TextEncoder.lexical rows. NaN where either row is empty (no text is not a misfit)."""
-    first = np.full(len(si), np.nan, dtype=np.float32)
-    second = np.full(len(si), np.nan, dtype=np.float32)
+def _half_sums(left: sp.csr_matrix, right: sp.csr_matrix, split: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise products of two row-aligned CSR matrices, summed over columns < split and >= split: the two halves'
+    exact cosines of TextEncoder.lexical rows; NaN where either row is empty (no text is not a misfit)."""
+    n = left.shape[0]
+    product = sp.csr_matrix(left.multiply(right))
+    rows = np.repeat(np.arange(n), np.diff(product.indptr))
+    low = product.indices < split
+    known = (np.diff(left.indptr) > 0) & (np.diff(right.indptr) > 0)
+    return tuple(np.where(known, np.bincount(rows[part], weights=product.data[part], minlength=n), np.nan
+                          ).astype(np.float32) for part in (low, ~low))  # type: ignore[return-value]
+
+
+def _lexical_features(cat: Catalogue, si: np.ndarray, ji: np.ndarray) -> dict[str, np.ndarray]:
+    """The four exact lexical cosines, each side's rows fetched once per block of pairs."""
+    out = {name: np.empty(len(si), dtype=np.float32) for name in
+           ("lexical_char_cos", "lexical_word_cos", "title_lexical_cos", "desired_title_lexical_cos")}
+    split = cat.lexical_split
     for start in range(0, len(si), _SPARSE_CHUNK):
-        left, right = a.rows(si[start:start + _SPARSE_CHUNK]), b.rows(ji[start:start + _SPARSE_CHUNK])
-        n = left.shape[0]
-        product = sp.csr_matrix(left.multiply(right))
-        rows = np.repeat(np.arange(n), np.diff(product.indptr))
-        low = product.indices < split
-        known = (left.getnnz(axis=1) > 0) & (right.getnnz(axis=1) > 0)
-        for out, part in ((first, low), (second, ~low)):
-            sums = np.bincount(rows[part], weights=product.data[part], minlength=n).astype(np.float32)
-            out[start:start + n] = np.where(known, sums, np.nan)
-    return first, second
+        block = slice(start, start + _SPARSE_CHUNK)
+        seeker_text, seeker_wish = (getattr(cat.seekers, f).rows(si[block]) for f in ("lexical", "lexical_aux"))
+        job_text, job_title = (getattr(cat.jobs, f).rows(ji[block]) for f in ("lexical", "lexical_aux"))
+        out["lexical_char_cos"][block], out["lexical_word_cos"][block] = _half_sums(seeker_text, job_text, split)
+        out["title_lexical_cos"][block] = _half_sums(seeker_text, job_title, split)[0]
+        out["desired_title_lexical_cos"][block] = _half_sums(seeker_wish, job_title, split)[0]
+    return out
 
 
 def _flow_share(flow: PairCounts | None, out: np.ndarray | None, seeker_code: np.ndarray, job_code: np.ndarray
@@ -108,10 +116,7 @@ def _chunk_features(cat: Catalogue, snap: Snapshot, si: np.ndarray, ji: np.ndarr
     f["desired_title_cos"] = np.where(s.has_aux[si], _rowwise_dot(s.aux_emb[si], j.aux_emb[ji]), nan)
     n_hist = snap.n_hist[si]
     f["hist_cos"] = np.where(n_hist > 0, _rowwise_dot(snap.hist_emb[si], j.text_emb[ji]), nan)
-    split = cat.lexical_split
-    f["lexical_char_cos"], f["lexical_word_cos"] = _sparse_dots(s.lexical, j.lexical, si, ji, split)
-    f["title_lexical_cos"] = _sparse_dots(s.lexical, j.lexical_aux, si, ji, split)[0]
-    f["desired_title_lexical_cos"] = _sparse_dots(s.lexical_aux, j.lexical_aux, si, ji, split)[0]
+    f.update(_lexical_features(cat, si, ji))
     overlap = np.asarray(s.skills.rows(si).multiply(j.skills.rows(ji)).sum(axis=1), dtype=np.float32).ravel()
     f["skill_overlap"] = overlap
     f["skill_coverage"] = _share(overlap, j.n_skills[ji])
