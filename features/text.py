@@ -33,12 +33,27 @@ def _unit_rows(matrix: sp.spmatrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ matrix)
 
 
+def _top_terms(matrix: sp.spmatrix, k: int | None) -> sp.csr_matrix:
+    """Each row's k largest weights (all where k is None): a long posting's cosine then costs k products, not one
+    per distinct n-gram, and keeps the terms that carry it (the highest TF-IDF weights)."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    counts = np.diff(matrix.indptr)
+    if k is None or counts.max(initial=0) <= k:
+        return matrix
+    rows = np.repeat(np.arange(matrix.shape[0]), counts)
+    order = np.lexsort((-matrix.data, rows))
+    rank = np.arange(len(order)) - np.repeat(matrix.indptr[:-1], counts)
+    keep = order[rank < k]
+    return sp.csr_matrix((matrix.data[keep], (rows[keep], matrix.indices[keep])), shape=matrix.shape)
+
+
 class TextEncoder:
     """Fits TF-IDF (char + word) and an SVD projection on a corpus; embeds any text into `dim` floats."""
 
     def __init__(self, dim: int = 96, max_features: int = 200_000, fit_sample: int = 60_000,
-                 seed: int = 0, redact: bool = True) -> None:
+                 seed: int = 0, redact: bool = True, lexical_terms: int | None = 64) -> None:
         self.dim = dim
+        self.lexical_terms = lexical_terms  # per half of a lexical row; None keeps every n-gram
         self.max_features = max_features
         self.fit_sample = fit_sample
         self.seed = seed
@@ -85,14 +100,16 @@ class TextEncoder:
         return len(self.char_.vocabulary_)
 
     def lexical(self, texts: np.ndarray, *, prepared: bool = False) -> sp.csr_matrix:
-        """Exact lexical rows for pair features: [char TF-IDF | word TF-IDF], each half L2-normalised on its own,
-        so that one row-wise product summed over either half is that half's exact cosine. This is the signal the
-        SVD projection throws most of away (on the US views the 96-dim LSA cosine ranked the later window's
-        views well below the exact TF-IDF cosine)."""
+        """Lexical rows for pair features: [char TF-IDF | word TF-IDF], each half cut to its `lexical_terms`
+        heaviest n-grams and L2-normalised on its own, so that one row-wise product summed over either half is that
+        half's cosine. This is the signal the SVD projection throws most of away (on the US views the 96-dim LSA
+        cosine ranked the later window's views well below the exact TF-IDF cosine). The cut to 64 terms made the
+        lexical features 5x cheaper and moved forward NDCG@10 by -0.0045, inside the seed spread (README)."""
         texts = np.asarray(texts, dtype=object) if prepared else self.prepare(texts)
         if len(texts) == 0:  # scikit-learn refuses to transform no documents (a header-only seekers.csv)
             return sp.csr_matrix((0, self.char_width + len(self.word_.vocabulary_)), dtype=np.float32)
-        halves = [_unit_rows(v.transform(texts)) for v in (self.char_, self.word_)]
+        terms = getattr(self, "lexical_terms", None)
+        halves = [_unit_rows(_top_terms(v.transform(texts), terms)) for v in (self.char_, self.word_)]
         return sp.csr_matrix(sp.hstack(halves, format="csr"), dtype=np.float32)
 
     def embed(self, texts: np.ndarray, batch: int = 50_000, *, prepared: bool = False) -> np.ndarray:

@@ -124,3 +124,18 @@ def test_real_chinese_postings_embed_lexically() -> None:
     char = rows[:, :encoder.char_width]
     norms = np.sqrt(np.asarray(char.multiply(char).sum(axis=1)).ravel())
     assert np.allclose(norms[norms > 0], 1.0, atol=1e-5)
+
+
+def test_lexical_rows_keep_each_halfs_heaviest_terms() -> None:
+    texts = np.array(["会计 财务报表 税务申报 Excel 出纳 成本核算 总账 审计 预算 报销"] * 3 + ["Java Spring MySQL"] * 3,
+                     dtype=object)
+    full = TextEncoder(dim=2, lexical_terms=None).fit(texts)
+    cut = TextEncoder(dim=2, lexical_terms=5).fit(texts)
+    rows_full, rows_cut = full.lexical(texts[:1]), cut.lexical(texts[:1])
+    split = cut.char_width
+    char_full, char_cut = rows_full[:, :split].toarray().ravel(), rows_cut[:, :split].toarray().ravel()
+    assert (char_cut > 0).sum() == 5 < (char_full > 0).sum()
+    kept = np.flatnonzero(char_cut)
+    dropped = np.setdiff1d(np.flatnonzero(char_full), kept)
+    assert char_full[kept].min() >= char_full[dropped].max() - 1e-7  # the heaviest n-grams (ties either way)
+    assert np.linalg.norm(char_cut) == pytest.approx(1.0, abs=1e-5)
