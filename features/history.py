@@ -80,10 +80,10 @@ class Snapshot:
     # Where seekers of one place look for work, learned from everyone's past interactions: seeker city x job
     # city and seeker region x job region counts, with the totals per seeker place (last slot = unknown place).
     # A same-city flag says nothing of the neighbouring city or state people commute to; these do.
-    city_flow: PairCounts | None = None
-    city_out: np.ndarray | None = None
-    region_flow: PairCounts | None = None
-    region_out: np.ndarray | None = None
+    city_flow: PairCounts
+    city_out: np.ndarray          # (n_cities + 1,) float32
+    region_flow: PairCounts
+    region_out: np.ndarray        # (n_regions + 1,) float32
 
 
 def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until: pd.Timestamp,
@@ -134,10 +134,6 @@ def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until:
     seeker_city, seeker_region = catalogue.seekers.city[s], catalogue.seekers.region[s]
     n_cities = len(catalogue.vocabs.cities)
     return Snapshot(
-        city_flow=PairCounts.build(seeker_city, j_city, n_cities),
-        city_out=_totals(seeker_city, n_cities),
-        region_flow=PairCounts.build(seeker_region, j_region, n_regions),
-        region_out=_totals(seeker_region, n_regions),
         as_of=as_of,
         history_until=history_until,
         hist_emb=normalize_rows(hist),
@@ -150,4 +146,8 @@ def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until:
         employer_popularity=employer_pop,
         region_share=region_share,
         hist_region_mode=mode,
+        city_flow=PairCounts.build(seeker_city, j_city, n_cities),
+        city_out=_totals(seeker_city, n_cities),
+        region_flow=PairCounts.build(seeker_region, j_region, n_regions),
+        region_out=_totals(seeker_region, n_regions),
     )

@@ -98,10 +98,7 @@ def _lexical_features(cat: Catalogue, si: np.ndarray, ji: np.ndarray) -> dict[st
     return out
 
 
-def _flow_share(flow: PairCounts | None, out: np.ndarray | None, seeker_code: np.ndarray, job_code: np.ndarray
-                ) -> np.ndarray:
-    if flow is None or out is None:  # a snapshot saved before flows existed
-        return np.full(len(seeker_code), np.nan, dtype=np.float32)
+def _flow_share(flow: PairCounts, out: np.ndarray, seeker_code: np.ndarray, job_code: np.ndarray) -> np.ndarray:
     known = (seeker_code >= 0) & (job_code >= 0)
     total = np.where(known, slot_lookup(out, seeker_code), 0.0)
     return _share(flow.lookup(np.maximum(seeker_code, 0), job_code), total)

@@ -101,8 +101,6 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 
 def _evaluate_forward(args: argparse.Namespace) -> int:
-    from matcher.forward import ForwardConfig
-
     if args.window_days <= 0 or args.stride_days <= 0:
         raise MatcherError("--window-days and --stride-days must be positive")
     data = api.load_data(args.data)
@@ -110,7 +108,7 @@ def _evaluate_forward(args: argparse.Namespace) -> int:
     if args.trees is not None:
         train.n_estimators = args.trees
     origins = tuple(api.parse_time(t, "--origin") for t in (args.origin or []))
-    config = ForwardConfig(origins=origins, n_origins=args.origins, window_days=args.window_days,
+    config = api.ForwardConfig(origins=origins, n_origins=args.origins, window_days=args.window_days,
                            stride_days=args.stride_days, seeds=args.seeds, n_candidates=args.candidates, train=train)
     result = api.forward_evaluate(data, args.report, config)
     for population, v in result["verdict"].items():

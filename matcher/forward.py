@@ -38,6 +38,7 @@ from matcher.errors import MatcherError
 from matcher.evaluation import SEGMENTS, seeker_segments
 from matcher.progress import Progress
 from matcher.retrieval import top_k_rows
+from matcher.training import TrainConfig, train, window_job_mask
 from models.baselines import newest_scores, popularity_scores, random_scores, rule_scores
 from models.metrics import ranking_metrics
 from models.report import markdown_table, write_report
@@ -61,7 +62,7 @@ class ForwardConfig:
     seeds: Sequence[int] = (0, 1, 2)
     n_candidates: int = 200
     catalogue: str = "auto"
-    train: Any = None                      # training.TrainConfig; None: its defaults with holdout_days=0
+    train: TrainConfig | None = None       # None: TrainConfig's defaults (holdout_days is always 0 here)
 
 
 def forward_origins(events: pd.DataFrame, config: ForwardConfig) -> list[pd.Timestamp]:
@@ -151,8 +152,6 @@ def _tune_bonus(score: np.ndarray, city: np.ndarray, region: np.ndarray, gains: 
 
 def _window(data: Dataset, cat: Catalogue, snap: Snapshot, origin: pd.Timestamp, end: pd.Timestamp,
             catalogue: str) -> _Window | None:
-    from matcher.training import window_job_mask
-
     ev = data.events
     inside = ev[(ev["timestamp"] >= origin) & (ev["timestamp"] < end) & (ev["grade"] > 0)
                 & (ev["seeker_idx"] >= 0) & (ev["job_idx"] >= 0)]
@@ -205,8 +204,6 @@ def _retrieval_recall(cand: np.ndarray, baseline_top: np.ndarray, window: _Windo
 
 def _one_run(data: Dataset, origin: pd.Timestamp, seed: int, config: ForwardConfig,
              lexical: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]) -> dict[str, Any] | None:
-    from matcher.training import TrainConfig, train
-
     end = origin + pd.Timedelta(days=config.window_days)
     base = config.train or TrainConfig(holdout_days=0)
     # The training windows offer the catalogue the test window does, unless the training config names its own.

@@ -146,7 +146,6 @@ class LiveCatalogue:
         cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
         snap = build_snapshot(cat, data.events, history_until=as_of, as_of=as_of)
         self.vocabs = cat.vocabs
-        self._lexical_split = cat.lexical_split
         self.groups = Vocab()
         self.job_types = Vocab()
         self._base_snap = snap
@@ -204,7 +203,7 @@ class LiveCatalogue:
             jobs = SideArrays(**job_fields, **self._job_sparse.sets(j["sparse_row"], width))
             cat = Catalogue(seekers=seekers, jobs=jobs, vocabs=self.vocabs, employer=j["employer"],
                             desired_city=s["desired_city"], job_posted_ns=j["posted"], job_expires_ns=j["expires"],
-                            lexical_split=self._lexical_split)
+                            lexical_split=self.bundle.encoder.char_width)
             snap = dataclasses.replace(self._base_snap, hist_emb=s["hist_emb"], n_hist=s["n_hist"],
                                        hist_region_mode=s["hist_region_mode"], job_popularity=j["popularity"])
             self._view = (cat, snap)

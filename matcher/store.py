@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from matcher.errors import MatcherError
 
@@ -110,10 +110,7 @@ class Store:
     def upsert(self, kind: Kind, records: list[dict[str, str]]) -> int:
         """Insert or replace whole records; the last one per id wins at replay. Returns this call's sequence."""
         column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
-        # Ids are stored trimmed, as loading trims them: " 10001" and "10001" are one row live and after a restart.
-        rows = ((kind, key, "upsert", _encode({**r, column: key}, i)) for i, r in enumerate(records)
-                for key in (_checked_id(r.get(column) if isinstance(r, dict) else None, f"record at index {i}",
-                                        column),))
+        rows = (_upsert_row(kind, column, r, i) for i, r in enumerate(records))
         return self._commit(kind, len(records), _PROFILE_INSERT, rows)
 
     def delete(self, kind: Kind, ids: list[str]) -> int:
@@ -219,6 +216,13 @@ def _checked_id(value: object, where: str, column: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{where}: {column} is missing or empty")
     return value.strip()
+
+
+def _upsert_row(kind: str, column: str, record: object, index: int) -> tuple[str, str, str, str]:
+    """(kind, id, "upsert", record) with the id trimmed, as loading trims it: " 10001" and "10001" are one row live
+    and after a restart."""
+    key = _checked_id(record.get(column) if isinstance(record, dict) else None, f"record at index {index}", column)
+    return kind, key, "upsert", _encode({**cast(dict[str, str], record), column: key}, index)  # a dict: checked
 
 
 def _trimmed_ids(record: object) -> object:

@@ -154,16 +154,15 @@ def _check_files(directory: Path, meta: dict[str, Any]) -> None:
     byte; older ones at least must hold a whole tree section."""
     if not isinstance(meta, dict):
         raise ModelError(f"{directory}/meta.json is not a JSON object")
-    for name in ("model.txt", "employer.txt"):
-        path = directory / name
-        if path.is_file() and _TREES_END not in path.read_bytes():
-            raise ModelError(f"{directory}/{name} is incomplete (no end of trees): truncated or not a LightGBM model")
     checksums = meta.get("checksums")
-    if isinstance(checksums, dict):
-        for name, expected in checksums.items():
-            path = directory / str(name)
-            if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != expected:
-                raise ModelError(f"{directory}/{name} does not match the checksum in meta.json: truncated or altered")
+    checksums = checksums if isinstance(checksums, dict) else {}
+    for name in dict.fromkeys(["model.txt", "employer.txt", *map(str, checksums)]):
+        path = directory / name
+        content = path.read_bytes() if path.is_file() else None
+        if content is not None and name.endswith(".txt") and _TREES_END not in content:
+            raise ModelError(f"{directory}/{name} is incomplete (no end of trees): truncated or not a LightGBM model")
+        if name in checksums and (content is None or hashlib.sha256(content).hexdigest() != checksums[name]):
+            raise ModelError(f"{directory}/{name} does not match the checksum in meta.json: truncated or altered")
 
 
 def model_files(directory: str | Path) -> dict[str, bytes]:
