@@ -1213,3 +1213,13 @@ def test_a_truncated_model_file_is_refused_not_fatal(env: Env, fresh: StartFn, t
     # A batch run on it exits 2 with a message, not an abort.
     assert cli_main(["batch", "--data", str(env.data_dir), "--model", str(cut), "--out",
                      str(tmp_path / "m.csv"), "--k", "3"]) == 2
+
+
+def test_a_future_dated_write_does_not_move_the_clock_at_restart(env: Env, fresh: StartFn) -> None:
+    """Found by the restart-after-fuzz check: a job posted in 2199 (a valid time) made the restarted server's "data"
+    clock 2199, so every other job looked 175 years old. The clock is the folder's, live and after a restart."""
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    server.client.upsert_jobs([_job_like(env, seeker, "FAR-POSTED", posted_at="2199-12-31T00:00:00Z")])
+    again = _restarts_to_the_same_state(env, fresh, server, seeker)
+    assert len(again.client.recommend_jobs(seeker, k=10)) == 10

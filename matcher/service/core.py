@@ -101,13 +101,14 @@ def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: s
         {DELETED_COLUMN: ""})
 
 
-def restore(root: str | Path, replay: Replay) -> Dataset:
-    """The data folder with the journal applied: what the catalogue held when the server last acknowledged.
+def restore(root: str | Path, replay: Replay, base: Dataset | None = None) -> Dataset:
+    """The data folder (`base`, if already loaded from `root`) with the journal applied: what the catalogue held
+    when the server last acknowledged.
 
     Folder rows that the journal deleted stay in the frames, marked in DELETED_COLUMN: LiveCatalogue builds them
     and deletes them again, so their events count in history as they did live. (A row that only ever existed in
     the journal and was then deleted has no record left; its events then count for nobody.)"""
-    base = load_folder(root)
+    base = load_folder(root) if base is None else base
     seekers = _overlay(base.seekers, replay.seekers, "seeker_id", SEEKER_COLUMNS, validate_seekers,
                        "journal seekers")
     jobs = _overlay(base.jobs, replay.jobs, "job_id", JOB_COLUMNS, validate_jobs, "journal jobs")
@@ -152,8 +153,12 @@ class MatchCore:
             path = root
         bundle = load_model(path)
         replay = self.store.replay()
-        data = restore(self.settings.data, replay)
-        live = LiveCatalogue(bundle, data, as_of=self._as_of(data), n_candidates=self.settings.n_candidates)
+        folder = load_folder(self.settings.data)
+        data = restore(self.settings.data, replay, base=folder)
+        # The "data" clock is the folder's latest moment, as for `matcher batch`, never the journal's: a write dated
+        # in the future must not move the clock at the next restart (every job would then be a month old or
+        # expired, unlike the state that was served when the write was acknowledged).
+        live = LiveCatalogue(bundle, data, as_of=self._as_of(folder), n_candidates=self.settings.n_candidates)
         self._warm_up(live)
         return live, LiveMarket(data, live.as_of, follow_now=self.settings.as_of == "now"), replay.sequence
 
