@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +26,10 @@ from typing import Literal, cast
 
 from matcher.errors import MatcherError
 
-__all__ = ["SCHEMA_VERSION", "ID_COLUMN", "Kind", "Replay", "Store", "Write"]
+__all__ = ["SCHEMA_VERSION", "ID_COLUMN", "Hook", "Kind", "Replay", "Store", "Write"]
 
 Kind = Literal["seekers", "jobs"]
+Hook = Callable[[], None]
 SCHEMA_VERSION = 1
 ID_COLUMN: dict[str, str] = {"seekers": "seeker_id", "jobs": "job_id"}
 # Separate statements, not executescript(): on 3.11 that commits first, which would break the one-transaction open.
@@ -107,25 +108,30 @@ class Store:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
 
-    def upsert(self, kind: Kind, records: list[dict[str, str]]) -> int:
+    def upsert(self, kind: Kind, records: list[dict[str, str]], before_commit: Hook | None = None) -> int:
         """Insert or replace whole records; the last one per id wins at replay. Returns this call's sequence."""
         column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
         rows = (_upsert_row(kind, column, r, i) for i, r in enumerate(records))
-        return self._commit(kind, len(records), _PROFILE_INSERT, rows)
+        return self._commit(kind, len(records), _PROFILE_INSERT, rows, before_commit)
 
-    def delete(self, kind: Kind, ids: list[str]) -> int:
+    def delete(self, kind: Kind, ids: list[str], before_commit: Hook | None = None) -> int:
         """Record deletions as tombstones, so they also hide rows that exist only in the CSVs."""
         column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
         rows = ((kind, _checked_id(x, f"id at index {i}", column), "delete", None) for i, x in enumerate(ids))
-        return self._commit(kind, len(ids), _PROFILE_INSERT, rows)
+        return self._commit(kind, len(ids), _PROFILE_INSERT, rows, before_commit)
 
-    def append_events(self, records: list[dict[str, str]]) -> int:
+    def append_events(self, records: list[dict[str, str]], before_commit: Hook | None = None) -> int:
         """Append events; they are never replaced or deleted, only replayed in write order."""
         rows = ((_encode(_trimmed_ids(record), i),) for i, record in enumerate(records))
-        return self._commit("events", len(records), "INSERT INTO events (seq, record_json) VALUES (?, ?)", rows)
+        return self._commit("events", len(records), "INSERT INTO events (seq, record_json) VALUES (?, ?)", rows,
+                            before_commit)
 
-    def _commit(self, call_kind: str, n: int, sql: str, rows: Iterable[tuple[str | None, ...]]) -> int:
-        """One call = one transaction. `rows` is lazy: validation errors surface mid-insert and roll everything back."""
+    def _commit(self, call_kind: str, n: int, sql: str, rows: Iterable[tuple[str | None, ...]],
+                before_commit: Hook | None = None) -> int:
+        """One call = one transaction. `rows` is lazy: validation errors surface mid-insert and roll everything back.
+
+        `before_commit` runs inside the transaction, after the rows are in: the server applies the write to what it
+        serves there, so a write that cannot be applied raises, is rolled back and never reaches a restart."""
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         with self._lock:
             conn = self._connection()
@@ -135,6 +141,8 @@ class Store:
                 seq = cursor.lastrowid
                 assert seq is not None  # always set after an INSERT
                 conn.executemany(sql, ((seq, *row) for row in rows))
+                if before_commit is not None:
+                    before_commit()
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

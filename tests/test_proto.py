@@ -409,7 +409,7 @@ def test_model_info_round_trips() -> None:
     info = ServingInfo(version="20260301-abc", feature_names=("text_cos", "skill_overlap"),
                        created_at="2026-03-01T00:00:00Z", data_fingerprint="ab" * 32, n_trees=120,
                        loaded_at="2026-03-02T00:00:00Z", as_of="2026-03-01T23:48:04Z", n_seekers=400, n_jobs=300,
-                       n_open_jobs=268, journal_sequence=2**33)
+                       n_open_jobs=268, journal_sequence=2**33, journal_quarantined=3)
     msg = pb.ModelInfo.FromString(convert.model_info(info, "req-m").SerializeToString())
     assert msg.request_id == "req-m"
     assert convert.serving_info(msg) == info

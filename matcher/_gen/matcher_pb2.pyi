@@ -294,7 +294,7 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("version", "feature_names", "created_at", "data_fingerprint", "n_trees", "loaded_at", "as_of", "n_seekers", "n_jobs", "n_open_jobs", "journal_sequence", "request_id")
+    __slots__ = ("version", "feature_names", "created_at", "data_fingerprint", "n_trees", "loaded_at", "as_of", "n_seekers", "n_jobs", "n_open_jobs", "journal_sequence", "request_id", "journal_quarantined")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     FEATURE_NAMES_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +307,7 @@ class ModelInfo(_message.Message):
     N_OPEN_JOBS_FIELD_NUMBER: _ClassVar[int]
     JOURNAL_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    JOURNAL_QUARANTINED_FIELD_NUMBER: _ClassVar[int]
     version: str
     feature_names: _containers.RepeatedScalarFieldContainer[str]
     created_at: str
@@ -319,7 +320,8 @@ class ModelInfo(_message.Message):
     n_open_jobs: int
     journal_sequence: int
     request_id: str
-    def __init__(self, version: _Optional[str] = ..., feature_names: _Optional[_Iterable[str]] = ..., created_at: _Optional[str] = ..., data_fingerprint: _Optional[str] = ..., n_trees: _Optional[int] = ..., loaded_at: _Optional[str] = ..., as_of: _Optional[str] = ..., n_seekers: _Optional[int] = ..., n_jobs: _Optional[int] = ..., n_open_jobs: _Optional[int] = ..., journal_sequence: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+    journal_quarantined: int
+    def __init__(self, version: _Optional[str] = ..., feature_names: _Optional[_Iterable[str]] = ..., created_at: _Optional[str] = ..., data_fingerprint: _Optional[str] = ..., n_trees: _Optional[int] = ..., loaded_at: _Optional[str] = ..., as_of: _Optional[str] = ..., n_seekers: _Optional[int] = ..., n_jobs: _Optional[int] = ..., n_open_jobs: _Optional[int] = ..., journal_sequence: _Optional[int] = ..., request_id: _Optional[str] = ..., journal_quarantined: _Optional[int] = ...) -> None: ...
 
 class ReloadModelRequest(_message.Message):
     __slots__ = ("version",)

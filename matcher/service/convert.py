@@ -83,6 +83,14 @@ def event_records(msgs: Sequence[pb.Event], received_at: str) -> list[Record]:
     return records
 
 
+def _whole(cell: str) -> int:
+    """A whole-number cell, exactly: through float, 2^63 - 1 would round up past int64."""
+    try:
+        return int(cell)
+    except ValueError:
+        return int(float(cell))
+
+
 def _message(cls: Any, record: Record, columns: Mapping[str, str], with_extra: bool) -> Any:
     kwargs: dict[str, Any] = {}
     for name, kind in columns.items():
@@ -91,7 +99,7 @@ def _message(cls: Any, record: Record, columns: Mapping[str, str], with_extra: b
             kwargs[name] = [c for c in cell.split("|") if c] if cell else []
         elif name in _OPTIONAL_NUMBERS:
             if cell != "":
-                kwargs[name] = int(float(cell)) if name == "headcount" else float(cell)
+                kwargs[name] = _whole(cell) if name == "headcount" else float(cell)
         else:
             kwargs[name] = cell
     if with_extra:
@@ -246,14 +254,14 @@ def model_info(info: ServingInfo, request_id: str) -> pb.ModelInfo:
                         data_fingerprint=info.data_fingerprint, n_trees=info.n_trees, loaded_at=info.loaded_at,
                         as_of=info.as_of, n_seekers=info.n_seekers, n_jobs=info.n_jobs,
                         n_open_jobs=info.n_open_jobs, journal_sequence=info.journal_sequence,
-                        request_id=request_id)
+                        journal_quarantined=info.journal_quarantined, request_id=request_id)
 
 
 def serving_info(msg: pb.ModelInfo) -> ServingInfo:
     return ServingInfo(version=msg.version, feature_names=tuple(msg.feature_names), created_at=msg.created_at,
                        data_fingerprint=msg.data_fingerprint, n_trees=msg.n_trees, loaded_at=msg.loaded_at,
                        as_of=msg.as_of, n_seekers=msg.n_seekers, n_jobs=msg.n_jobs, n_open_jobs=msg.n_open_jobs,
-                       journal_sequence=msg.journal_sequence)
+                       journal_sequence=msg.journal_sequence, journal_quarantined=msg.journal_quarantined)
 
 
 def recommend_jobs_request(k: int, seeker_id: str | None = None, profile: Record | None = None,

@@ -55,13 +55,14 @@ from matcher.service.messages import (
 )
 from matcher.service.settings import ServerSettings, priority_policy
 from matcher.service.worker import EngineWorker
-from matcher.store import Replay, Store, Write
+from matcher.store import Hook, Replay, Store, Write
 from models.registry import load_model
 
 __all__ = ["MatchCore", "restore"]
 
 _log = logging.getLogger(__name__)
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_MAX_VERSION_CHARS = 128  # a longer name cannot be a directory on every file system
 
 
 def _frame(records: Sequence[Record], columns: dict[str, Any]) -> pd.DataFrame:
@@ -86,36 +87,63 @@ def _delete_live(live: LiveCatalogue, kind: Literal["seekers", "jobs"], ids: lis
     return live.delete_seekers(ids) if kind == "seekers" else live.delete_jobs(ids)
 
 
+def _journal_frame(records: Sequence[Record], columns: dict[str, Any],
+                   validate: Callable[[pd.DataFrame, str], pd.DataFrame], what: str,
+                   quarantine: list[str]) -> pd.DataFrame:
+    """The journal's records of one kind, validated as loading validates them. A record that does not validate
+    (written by an older build, or by hand) is quarantined: left out, with a loud log line and a count in
+    GetModelInfo, so that one bad entry never stops a start."""
+    try:
+        return validate(_frame(records, columns), what)
+    except MatcherError:
+        pass
+    good = []
+    for i, record in enumerate(records):  # the slow path, only when something is wrong
+        try:
+            validate(_frame([record], columns), what)
+        except MatcherError as exc:
+            quarantine.append(exc.public_message.replace(f"{what}[0]", f"{what}[{i}]"))
+        else:
+            good.append(record)
+    _log.error("journal: %d %s entries cannot be replayed and are quarantined (skipped); first: %s",
+               len(records) - len(good), what, quarantine[-1] if quarantine else "")
+    return validate(_frame(good, columns), what)
+
+
 def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: str, columns: dict[str, Any],
-             validate: Callable[[pd.DataFrame, str], pd.DataFrame], what: str) -> pd.DataFrame:
-    """Base rows replaced by their journal upserts; rows the journal deleted are kept, marked DELETED_COLUMN."""
+             validate: Callable[[pd.DataFrame, str], pd.DataFrame], what: str,
+             quarantine: list[str]) -> pd.DataFrame:
+    """Base rows replaced by their journal upserts; rows the journal deleted are kept, marked DELETED_COLUMN. A base
+    row whose journal upsert was quarantined stays as the folder has it."""
     if not changes:
         return base
     deleted = [key for key, record in changes.items() if record is None]
-    kept = base[~base[id_column].isin([key for key, record in changes.items() if record is not None])].copy()
+    upserted = _journal_frame([r for r in changes.values() if r is not None], columns, validate, what, quarantine)
+    kept = base[~base[id_column].isin(upserted[id_column])].copy()
     kept[DELETED_COLUMN] = np.where(kept[id_column].isin(deleted), "1", "")
-    upserted = [r for r in changes.values() if r is not None]
-    if not upserted:
+    if upserted.empty:
         return kept.reset_index(drop=True)
-    return pd.concat([kept, validate(_frame(upserted, columns), what)], ignore_index=True).fillna(
-        {DELETED_COLUMN: ""})
+    return pd.concat([kept, upserted], ignore_index=True).fillna({DELETED_COLUMN: ""})
 
 
-def restore(root: str | Path, replay: Replay, base: Dataset | None = None) -> Dataset:
+def restore(root: str | Path, replay: Replay, base: Dataset | None = None,
+            quarantine: list[str] | None = None) -> Dataset:
     """The data folder (`base`, if already loaded from `root`) with the journal applied: what the catalogue held
-    when the server last acknowledged.
+    when the server last acknowledged. Journal entries that cannot be replayed are skipped and described in
+    `quarantine` (see _journal_frame).
 
     Folder rows that the journal deleted stay in the frames, marked in DELETED_COLUMN: LiveCatalogue builds them
     and deletes them again, so their events count in history as they did live. (A row that only ever existed in
     the journal and was then deleted has no record left; its events then count for nobody.)"""
     base = load_folder(root) if base is None else base
+    quarantine = [] if quarantine is None else quarantine
     seekers = _overlay(base.seekers, replay.seekers, "seeker_id", SEEKER_COLUMNS, validate_seekers,
-                       "journal seekers")
-    jobs = _overlay(base.jobs, replay.jobs, "job_id", JOB_COLUMNS, validate_jobs, "journal jobs")
+                       "journal seekers", quarantine)
+    jobs = _overlay(base.jobs, replay.jobs, "job_id", JOB_COLUMNS, validate_jobs, "journal jobs", quarantine)
     events = base.events.drop(columns=["seeker_idx", "job_idx"])
     if replay.events:
-        events = pd.concat([events, validate_events(_frame(replay.events, EVENT_COLUMNS), "journal events")],
-                           ignore_index=True)
+        events = pd.concat([events, _journal_frame(replay.events, EVENT_COLUMNS, validate_events, "journal events",
+                                                   quarantine)], ignore_index=True)
     return Dataset(seekers=seekers, jobs=jobs, events=index_events(events, seekers, jobs), root=Path(root))
 
 
@@ -144,8 +172,9 @@ class MatchCore:
         include."""
         root = Path(self.settings.model)
         if version:
-            if not _VERSION.match(version):
-                raise InvalidRequestError("version: not a version name")
+            if len(version) > _MAX_VERSION_CHARS or not _VERSION.match(version):
+                raise InvalidRequestError(f"version: not a version name (letters, digits, '_.-', at most "
+                                          f"{_MAX_VERSION_CHARS} characters)")
             path = root / "versions" / version
             if not path.is_dir():
                 raise NotFoundError("version: no such model version")
@@ -154,7 +183,9 @@ class MatchCore:
         bundle = load_model(path)
         replay = self.store.replay()
         folder = load_folder(self.settings.data)
-        data = restore(self.settings.data, replay, base=folder)
+        quarantine: list[str] = []
+        data = restore(self.settings.data, replay, base=folder, quarantine=quarantine)
+        self.quarantined = len(quarantine)
         # The "data" clock is the folder's latest moment, as for `matcher batch`, never the journal's: a write dated
         # in the future must not move the clock at the next restart (every job would then be a month old or
         # expired, unlike the state that was served when the write was acknowledged).
@@ -224,12 +255,18 @@ class MatchCore:
             created_at=str(meta.get("created_at", "")), data_fingerprint=str(meta.get("data_fingerprint", "")),
             n_trees=int(live.bundle.ranker.booster_.num_trees()), loaded_at=self.loaded_at,
             as_of=live.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"), n_seekers=live.n_seekers, n_jobs=live.n_jobs,
-            n_open_jobs=live.generator.n_usable, journal_sequence=self.store.sequence)
+            n_open_jobs=live.generator.n_usable, journal_sequence=self.store.sequence,
+            journal_quarantined=self.quarantined)
 
     # ---- reads ---------------------------------------------------------------------------------------------------
-    def _check_k(self, k: int) -> None:
+    def _check_k(self, k: int, lists: dict[str, Sequence[str]] | None = None) -> None:
+        """k in range and every list of the request within max_list_items: no request may buy unbounded work
+        (30,000 filter cities held the engine thread for 12 s while every other call timed out)."""
         if not 1 <= k <= self.settings.max_k:
             raise InvalidRequestError(f"k: must be between 1 and {self.settings.max_k}")
+        for name, items in (lists or {}).items():
+            if len(items) > self.settings.max_list_items:
+                raise LimitExceededError(f"{name}: at most {self.settings.max_list_items} items")
 
     @staticmethod
     def _wait(future: Future[Any], deadline: float) -> Any:
@@ -240,18 +277,19 @@ class MatchCore:
             raise DeadlineExceededError("deadline exceeded") from None
 
     def recommend_jobs(self, query: JobQuery, deadline: float) -> list[Match]:
-        self._check_k(query.k)
+        self._check_k(query.k, {"filter.cities": query.filter.cities, "filter.job_types": query.filter.job_types})
         result: list[Match] = self._wait(self.worker.read(queries.recommend_jobs, query, deadline), deadline)
         return result
 
     def recommend_seekers(self, query: SeekerQuery, deadline: float) -> list[Match]:
-        self._check_k(query.k)
+        self._check_k(query.k, {"filter.cities": query.filter.cities,
+                                "filter.priority_groups": query.filter.priority_groups})
         run = functools.partial(queries.recommend_seekers, policy=self.policy)
         result: list[Match] = self._wait(self.worker.read(run, query, deadline), deadline)
         return result
 
     def recommend_nearby(self, query: NearbyQuery, deadline: float) -> list[NearbyMatch]:
-        self._check_k(query.k)
+        self._check_k(query.k, {"job_types": query.job_types})
         result: list[NearbyMatch] = self._wait(self.worker.read(queries.recommend_nearby, query, deadline), deadline)
         return result
 
@@ -261,8 +299,8 @@ class MatchCore:
             raise LimitExceededError("limit: at most 10000 rows")
         try:
             view = self.market.view(query.by, query.totals)
-        except ValueError as exc:
-            raise InvalidRequestError(f"by: {exc}") from exc
+        except ValueError as exc:  # market's own message names the field ("by: expected distinct keys ...")
+            raise InvalidRequestError(str(exc)) from exc
         table = view.table
         table = table[(table["open_jobs"] >= query.min_cell) | (table["active_seekers"] >= query.min_cell)]
         if query.city:
@@ -273,7 +311,7 @@ class MatchCore:
         return view, table.sort_values("openings", ascending=False, kind="stable")
 
     def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str], deadline: float) -> list[float]:
-        if len(seeker_ids) > self.settings.max_pairs_per_call:
+        if max(len(seeker_ids), len(job_ids)) > self.settings.max_pairs_per_call:
             raise LimitExceededError(f"seeker_ids: at most {self.settings.max_pairs_per_call} pairs per call")
 
         def run(live: LiveCatalogue, calls: Sequence[tuple[Sequence[str], Sequence[str]]]) -> list[Any]:
@@ -293,21 +331,34 @@ class MatchCore:
         if n > self.settings.max_items_per_call:
             raise LimitExceededError(f"{field}: at most {self.settings.max_items_per_call} items per call")
 
-    def _write(self, journal: Callable[[], int], apply: Callable[[LiveCatalogue], Any], deadline: float,
+    def _write(self, journal: Callable[[Hook], int], apply: Callable[[LiveCatalogue], Any], deadline: float,
                market: Callable[[], None] | None = None) -> tuple[int, Any]:
-        with self._write_lock:  # journal order = apply order, so a restart rebuilds exactly this state
-            sequence = journal()
-            future = self.worker.write(apply)
-            if market is not None:  # journalled: part of the state from here on, in the same order
+        """Journal a write and apply it inside one journal transaction: the engine applies it to the served
+        catalogue before the commit, so a write it cannot apply is rolled back and answered with its error, and
+        the journal holds only writes that were applied (what a restart replays). Its waits ignore the caller's
+        deadline: once journalling has begun, the outcome is settled either way before the call returns."""
+        applied: list[Any] = []
+
+        def apply_now() -> None:
+            applied.append(self.worker.write(apply).result())
+            if market is not None:
                 market()
-        return sequence, self._wait(future, deadline)
+
+        with self._write_lock:  # journal order = apply order, so a restart rebuilds exactly this state
+            if time.monotonic() > deadline:  # waited too long for the lock: nothing written, safe to retry
+                raise DeadlineExceededError("deadline exceeded before the write began")
+            sequence = journal(apply_now)
+        if time.monotonic() > deadline:
+            # Applied and durable, but the caller has given up: it learns so through DEADLINE_EXCEEDED and retries.
+            _log.info("write %d completed after its deadline", sequence)
+        return sequence, applied[0]
 
     def _upsert(self, kind: Literal["seekers", "jobs"], records: Sequence[Record], deadline: float) -> WriteResult:
         self.check_items(len(records), kind)
         if not records:
             return WriteResult(0, 0, self.store.sequence)
         frame = _validated(kind, records, kind)
-        seq, _ = self._write(lambda: self.store.upsert(kind, list(records)),
+        seq, _ = self._write(lambda hook: self.store.upsert(kind, list(records), hook),
                              lambda live: _upsert_live(live, kind, frame), deadline,
                              lambda: self.market.upserted(kind, frame))
         return WriteResult(len(records), 0, seq)
@@ -326,7 +377,7 @@ class MatchCore:
         if not unique:
             return WriteResult(0, 0, self.store.sequence)
         seq, found = self._write(
-            lambda: self.store.delete(kind, unique),
+            lambda hook: self.store.delete(kind, unique, hook),
             lambda live: _delete_live(live, kind, unique), deadline,
             lambda: self.market.deleted(kind, unique))
         return WriteResult(int(found), len(unique) - int(found), seq)
@@ -342,7 +393,7 @@ class MatchCore:
         if not records:
             return WriteResult(0, 0, self.store.sequence)
         frame = validate_events(_frame(records, EVENT_COLUMNS), "events")
-        seq, _ = self._write(lambda: self.store.append_events(list(records)),
+        seq, _ = self._write(lambda hook: self.store.append_events(list(records), hook),
                              lambda live: live.record_events(frame), deadline)
         return WriteResult(len(records), 0, seq)
 

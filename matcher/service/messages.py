@@ -110,3 +110,4 @@ class ServingInfo:
     n_jobs: int
     n_open_jobs: int
     journal_sequence: int
+    journal_quarantined: int = 0   # journal entries the last build could not replay and skipped (logged)
