@@ -23,7 +23,7 @@ from matcher.schema import (
 
 __all__ = ["Dataset", "load_folder", "write_folder", "fingerprint_folder", "parse_time", "validate_seekers",
            "validate_jobs", "validate_events", "index_events", "empty_events", "read_csv_cells", "TIME_RANGE",
-           "MAX_PRIORITY_GROUPS"]
+           "MAX_PRIORITY_GROUPS", "MAX_ID_CHARS", "NUMBER_LIMIT", "MAX_HEADCOUNT"]
 
 _log = logging.getLogger(__name__)
 _FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header is row 1
@@ -31,6 +31,12 @@ _FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header
 # one step and refused by the next (issue 13: a journalled write that no restart could load).
 TIME_RANGE = (pd.Timestamp("1900-01-01", tz="UTC"), pd.Timestamp("2200-01-01", tz="UTC"))
 MAX_PRIORITY_GROUPS = 8  # per seeker; the catalogue keeps at most 63 distinct groups (one bit each)
+MAX_ID_CHARS = 256       # ids are keys in every index, log line and response: a 1 MB id is a mistake or an attack
+# Every number a file or a call can hold (salaries, years, coordinates, dwell, headcount) lies well inside this:
+# beyond it sums and products downstream lose precision or overflow (a headcount of 2^63 - 1 wrapped a city's total
+# negative in GetLabourMarket).
+NUMBER_LIMIT = 1e9
+MAX_HEADCOUNT = 100_000  # openings of one vacancy
 
 
 @dataclass
@@ -78,6 +84,12 @@ def read_csv_cells(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataValidationError(path.name, None, None, f"file not found in {path.parent}")
     try:
+        header = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", header=None, nrows=1)
+        seen: set[str] = set()
+        for name in header.iloc[0].str.strip() if len(header) else ():
+            if name in seen:  # pandas would rename the second "seeker_id" to "seeker_id.1" and carry on
+                raise DataValidationError(path.name, 1, name, "column appears twice in the header")
+            seen.add(name)
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except pd.errors.EmptyDataError as exc:
         raise DataValidationError(path.name, None, None, "empty file: expected a header row") from exc
@@ -99,6 +111,9 @@ def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> p
         if kind == "id":
             if empty.any():
                 raise DataValidationError(file, _first_bad(empty), name, "id is empty")
+            long = (raw.str.len() > MAX_ID_CHARS).to_numpy()
+            if long.any():
+                raise DataValidationError(file, _first_bad(long), name, f"ids of at most {MAX_ID_CHARS} characters")
             out[name] = raw
         elif kind in ("str", "list"):
             out[name] = raw
@@ -111,6 +126,10 @@ def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> p
             finite = np.isfinite(values.to_numpy()) | empty
             if not finite.all():
                 raise DataValidationError(file, _first_bad(~finite), name, "expected a finite number")
+            huge = (values.abs() > NUMBER_LIMIT).to_numpy()
+            if huge.any():
+                raise DataValidationError(file, _first_bad(huge), name, f"outside [-{NUMBER_LIMIT:.0e}, "
+                                                                        f"{NUMBER_LIMIT:.0e}]")
             if kind == "int":
                 frac = (values.fillna(0) % 1 != 0).to_numpy()
                 if frac.any():
@@ -209,6 +228,9 @@ def validate_jobs(frame: pd.DataFrame, file: str = "jobs.csv") -> pd.DataFrame:
     _check_coordinates(jobs, file)
     _check_range(jobs, file, "salary_min", "salary_max")
     _check_non_negative(jobs, file, ["experience_min_years", "salary_min", "headcount"])
+    crowd = (jobs["headcount"] > MAX_HEADCOUNT).to_numpy()
+    if crowd.any():
+        raise DataValidationError(file, _first_bad(crowd), "headcount", f"at most {MAX_HEADCOUNT:,} openings")
     bad_type = (~jobs["job_type"].isin(JOB_TYPES) & jobs["job_type"].ne("")).to_numpy()
     if bad_type.any():
         row = _first_bad(bad_type)

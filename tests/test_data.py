@@ -113,3 +113,20 @@ def test_priority_groups_are_bounded_per_seeker(tmp_path: Path) -> None:
     seekers = SEEKERS.replace(",gender\n", ",priority_groups\n").replace(",F\n", f",{many}\n").replace(",M\n", ",\n")
     with pytest.raises(DataValidationError, match="priority_groups.*at most 8 items"):
         load_folder(_folder(tmp_path, seekers=seekers))
+
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
+    """pandas would quietly rename the second one to "seeker_id.1" and keep going."""
+    seekers = SEEKERS.replace(",gender\n", ",seeker_id\n")
+    with pytest.raises(DataValidationError, match="seekers.csv, row 1, column 'seeker_id': column appears twice"):
+        load_folder(_folder(tmp_path, seekers=seekers))
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    (",2,full_time", ",200000,full_time", "headcount.*at most 100,000 openings"),
+    (",2,full_time", ",5000000000,full_time", "headcount.*outside"),
+    (",6000,8000,", ",6000,1e12,", "salary_max.*outside"),
+    ("j1,会计", "j" + "1" * 300 + ",会计", "job_id.*at most 256 characters")])
+def test_numbers_and_ids_are_bounded(tmp_path: Path, old: str, new: str, message: str) -> None:
+    with pytest.raises(DataValidationError, match=f"jobs.csv, row 2, column '{message}"):
+        load_folder(_folder(tmp_path, jobs=JOBS.replace(old, new)))

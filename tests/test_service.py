@@ -1223,3 +1223,119 @@ def test_a_future_dated_write_does_not_move_the_clock_at_restart(env: Env, fresh
     server.client.upsert_jobs([_job_like(env, seeker, "FAR-POSTED", posted_at="2199-12-31T00:00:00Z")])
     again = _restarts_to_the_same_state(env, fresh, server, seeker)
     assert len(again.client.recommend_jobs(seeker, k=10)) == 10
+
+
+def test_a_write_the_engine_cannot_apply_is_answered_and_never_journalled(env: Env, fresh: StartFn,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation is one gate; applying is the other. A write that passes validation but fails to apply (here: a
+    fault injected into the live catalogue) is rolled back inside the journal transaction, so a restart never
+    replays it."""
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    from matcher.live import LiveCatalogue
+
+    real = LiveCatalogue.upsert_jobs
+
+    def faulty(self: LiveCatalogue, jobs: pd.DataFrame) -> None:
+        if "POISON" in set(jobs["job_id"]):
+            raise RuntimeError("injected fault")
+        real(self, jobs)
+
+    monkeypatch.setattr(LiveCatalogue, "upsert_jobs", faulty)
+    _fails(Code.INTERNAL, server.client.upsert_jobs, [_job_like(env, seeker, "POISON")])
+    assert server.core is not None and server.core.store.sequence == 0
+    written = server.client.upsert_jobs([_job_like(env, seeker, "FINE")])
+    assert written.sequence == 1
+    monkeypatch.undo()
+    again = _restarts_to_the_same_state(env, fresh, server, seeker)
+    assert again.client.model_info().journal_quarantined == 0
+
+
+def test_journal_entries_that_cannot_be_replayed_are_quarantined_not_fatal(env: Env, fresh: StartFn, tmp_path: Path,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    """A journal written by hand or by an older build may hold entries today's validation refuses: the server
+    starts, skips them loudly, counts them in GetModelInfo and serves everything else."""
+    from matcher.store import Store
+
+    seeker = _active_seekers(env, 1)[0]
+    journal = tmp_path / "old.sqlite"
+    first_job = str(env.jobs.index[0])
+    with Store(journal) as store:
+        store.upsert("jobs", [_job_like(env, seeker, "GOOD-1"), {**_job_like(env, seeker, "BAD-1"),
+                                                                 "posted_at": "not a time"}])
+        store.upsert("jobs", [{**env.job(first_job), "salary_min": "lots"}])  # replaces a folder row: it stays
+        store.append_events([{"seeker_id": seeker, "job_id": "GOOD-1", "event": "applied",
+                              "timestamp": "2015-01-01T00:00:00Z"},
+                             {"seeker_id": seeker, "job_id": "GOOD-1", "event": "teleported",
+                              "timestamp": "2015-01-01T00:00:00Z"}])
+    with caplog.at_level(logging.ERROR, logger="matcher.service.core"):
+        server = fresh(journal=journal)
+    info = server.client.model_info()
+    assert info.journal_quarantined == 3
+    assert "quarantined" in caplog.text
+    assert info.n_jobs == len(env.jobs) + 1  # GOOD-1 in, BAD-1 out, the folder's first job kept
+    assert len(server.client.score_pairs([seeker, seeker], ["GOOD-1", first_job])) == 2
+    _fails(Code.NOT_FOUND, server.client.score_pairs, [seeker], ["BAD-1"])
+
+
+def test_every_list_in_a_request_is_bounded(env: Env, ro: Served) -> None:
+    """30,000 filter cities once held the engine thread for 12 s; now any list beyond max_list_items is refused
+    before the engine sees it."""
+    seeker = _active_seekers(env, 1)[0]
+    many = [f"city {i}" for i in range(30_000)]
+    started = time.monotonic()
+    details = _fails(Code.RESOURCE_EXHAUSTED, ro.client.stub.RecommendJobs, recommend_jobs_request(
+        k=5, seeker_id=seeker, flt=queries.JobFilter(cities=tuple(many))), timeout=10)
+    assert "filter.cities" in details and time.monotonic() - started < 5
+    _fails(Code.RESOURCE_EXHAUSTED, ro.client.stub.RecommendSeekers, recommend_seekers_request(
+        k=5, job_id=str(env.jobs.index[0]), flt=queries.SeekerFilter(priority_groups=tuple(many[:101]))))
+    _fails(Code.RESOURCE_EXHAUSTED, ro.client.stub.RecommendNearby,
+           pb.RecommendNearbyRequest(lat=30.0, lon=120.0, k=5, job_types=["gig"] * 101))
+    assert ro.client.recommend_jobs(seeker, k=3)  # the server is still answering
+
+
+@pytest.mark.parametrize(("field", "value", "problem"), [
+    ("headcount", "5000000000", "outside"), ("headcount", str(2**63 - 1), "outside"),
+    ("headcount", "200000", "at most 100,000"),
+    ("salary_max", "1e300", "outside"), ("job_id", "x" * 1_000_000, "at most 256 characters")])
+def test_numbers_and_ids_are_bounded(env: Env, fresh: StartFn, field: str, value: str, problem: str) -> None:
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    details = _fails(Code.INVALID_ARGUMENT, server.client.upsert_jobs, [{**_job_like(env, seeker, "BIG"),
+                                                                         field: value}])
+    assert f"jobs[0].{field}" in details and problem in details and "x" * 100 not in details
+    assert server.core is not None and server.core.store.sequence == 0
+    assert server.client.labour_market(by=("city",))  # the market still sums
+
+
+def test_small_answers_name_the_right_field_and_status(env: Env, ro: Served) -> None:
+    details = _fails(Code.INVALID_ARGUMENT, ro.client.reload_model, "v" * 300)
+    assert _public(details).startswith("version: not a version name")
+    details = _public(_fails(Code.INVALID_ARGUMENT, ro.client.labour_market, by=("planet",)))
+    assert details.startswith("by: ") and "by: by:" not in details
+
+
+def test_bytes_that_are_not_a_valid_message_are_invalid_argument(env: Env, ro: Served) -> None:
+    """A string field that is not UTF-8 fails inside grpcio's deserialisation, which would answer INTERNAL."""
+    good = pb.RecommendJobsRequest(seeker_id="abc", k=3).SerializeToString()
+    bad = good.replace(b"abc", b"\xff\xfe\x80")
+    call = ro.client.channel.unary_unary("/matcher.v1.MatchService/RecommendJobs",
+                                         request_serializer=lambda raw: raw,
+                                         response_deserializer=pb.RecommendJobsResponse.FromString)
+    details = _fails(Code.INVALID_ARGUMENT, call, bad, timeout=10)
+    assert "UTF-8" in details
+    assert call(pb.RecommendJobsRequest(seeker_id=_active_seekers(env, 1)[0], k=3).SerializeToString(), timeout=10)
+
+
+def test_a_far_future_posting_moves_no_clock(env: Env, fresh: StartFn) -> None:
+    """The labour market's clock and the catalogue's are the folder's: a job posted in 2199 changes neither, so
+    jobs that were open stay open in both."""
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    before = server.client.model_info()
+    market_before = server.client.stub.GetLabourMarket(pb.LabourMarketRequest(by=["city"]), timeout=20)
+    server.client.upsert_jobs([_job_like(env, seeker, "FAR-POSTED", posted_at="2199-12-31T00:00:00Z")])
+    market = server.client.stub.GetLabourMarket(pb.LabourMarketRequest(by=["city"]), timeout=20)
+    after = server.client.model_info()
+    assert (after.as_of, market.as_of) == (before.as_of, market_before.as_of)
+    assert market.open_jobs >= market_before.open_jobs and after.n_open_jobs >= before.n_open_jobs

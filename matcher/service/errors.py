@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from matcher.errors import (
     DataValidationError,
@@ -26,7 +27,7 @@ from matcher.errors import (
     UnavailableError,
 )
 
-__all__ = ["status_for", "rpc_method", "new_request_id"]
+__all__ = ["status_for", "rpc_method", "new_request_id", "MalformedRequests"]
 
 _log = logging.getLogger("matcher.service")
 
@@ -41,6 +42,36 @@ _CODES: tuple[tuple[type[MatcherError], grpc.StatusCode], ...] = (
 )
 
 T = TypeVar("T")
+
+
+class _Malformed:
+    """What a request that protobuf cannot parse becomes, so that the handler answers it like any bad input."""
+
+
+_MALFORMED = _Malformed()
+
+
+class MalformedRequests(grpc.ServerInterceptor):
+    """Bytes that do not parse as the request message (a string field that is not UTF-8, a truncated body) fail in
+    grpcio's own deserialisation, which answers INTERNAL: the caller's mistake must read INVALID_ARGUMENT. The
+    handler's deserializer is wrapped so the error reaches `rpc_method` instead."""
+
+    def __init__(self, service: str) -> None:
+        self._prefix = f"/{service}/"
+
+    def intercept_service(self, continuation: Callable[[Any], Any], details: grpc.HandlerCallDetails) -> Any:
+        handler = continuation(details)
+        if handler is None or handler.request_deserializer is None or not details.method.startswith(self._prefix):
+            return handler
+        parse = handler.request_deserializer
+
+        def tolerant(data: bytes) -> Any:
+            try:
+                return parse(data)
+            except DecodeError:
+                return _MALFORMED
+
+        return handler._replace(request_deserializer=tolerant)
 
 
 def new_request_id() -> str:
@@ -68,6 +99,8 @@ def rpc_method(default_timeout: Callable[[Any], float]) -> Callable[[Callable[..
             budget = default_timeout(self) if remaining is None else min(remaining, default_timeout(self))
             deadline = time.monotonic() + budget
             try:
+                if request is _MALFORMED:
+                    raise InvalidRequestError("request: not a valid message (is every string field UTF-8?)")
                 return method(self, request, context, request_id, deadline)
             except Exception as exc:  # noqa: BLE001 - this is the mapping point
                 code, message = status_for(exc)

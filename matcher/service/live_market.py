@@ -32,9 +32,8 @@ class LiveMarket:
     """Seekers and jobs as the service holds them (deleted rows left out), pending writes, cached views."""
 
     def __init__(self, data: Dataset, as_of: pd.Timestamp, *, follow_now: bool = False) -> None:
-        """`as_of`: the loaded catalogue's clock. `follow_now`: the server runs on wall-clock time (setting
-        as_of = "now"), so each view is as of its computation; otherwise as of the later of `as_of` and the newest
-        posting written through the service since, so that a job posted after load counts as open."""
+        """`as_of`: the loaded catalogue's clock, which writes never move. `follow_now`: the server runs on
+        wall-clock time (setting as_of = "now"), so each view is as of its computation."""
         self._lock = threading.Lock()
         self._as_of = as_of
         self._follow_now = follow_now
@@ -45,10 +44,13 @@ class LiveMarket:
 
     def upserted(self, kind: Kind, rows: pd.DataFrame) -> None:
         """Rows the service has just acknowledged (validated frames): they replace any row with the same id."""
+        if kind == "jobs" and len(rows):
+            # A job the service accepted is open in the catalogue from now on, whatever its posted_at says (the
+            # catalogue's rule: open until it expires). Counting it from the clock keeps both views alike; moving
+            # the clock to its posting instead let one job posted in 2200 close every other job in the market.
+            rows = rows.assign(posted_at=rows["posted_at"].where(~(rows["posted_at"] > self._now()), self._now()))
         with self._lock:
             self._pending.append((kind, rows))
-            if kind == "jobs" and len(rows) and rows["posted_at"].notna().any():
-                self._as_of = max(self._as_of, rows["posted_at"].max())
 
     def deleted(self, kind: Kind, ids: Sequence[str]) -> None:
         with self._lock:

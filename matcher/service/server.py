@@ -25,6 +25,7 @@ from matcher._gen import matcher_pb2_grpc
 from matcher.errors import MatcherError
 from matcher.service.convert import pb
 from matcher.service.core import MatchCore
+from matcher.service.errors import MalformedRequests
 from matcher.service.servicer import MatchServicer
 from matcher.service.settings import ServerSettings
 
@@ -83,7 +84,8 @@ def _credentials(settings: ServerSettings) -> grpc.ServerCredentials | None:
 
 def create_server(settings: ServerSettings, core: MatchCore | None = None) -> RunningServer:
     """A configured, bound, not yet started server. Health starts NOT_SERVING until `core` is set and ready."""
-    interceptors = [_BearerAuth(settings.auth_tokens)] if settings.auth_tokens else []
+    interceptors: list[grpc.ServerInterceptor] = [_BearerAuth(settings.auth_tokens)] if settings.auth_tokens else []
+    interceptors.append(MalformedRequests(SERVICE_NAME))
     server = grpc.server(
         ThreadPoolExecutor(max_workers=settings.handler_threads, thread_name_prefix="grpc-handler"),
         interceptors=interceptors,

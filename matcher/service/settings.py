@@ -30,6 +30,7 @@ class ServerSettings:
     max_k: int = 100
     max_items_per_call: int = 1000        # profiles, ids or events in one write call
     max_pairs_per_call: int = 10_000      # ScorePairs
+    max_list_items: int = 100             # any list inside a request: filter cities, job types, groups
     max_message_bytes: int = 4 << 20      # gRPC receive and send limit
     max_queue: int = 256                  # calls waiting for the engine; beyond it RESOURCE_EXHAUSTED
     max_batch: int = 32                   # recommendation calls the engine serves in one pass
@@ -46,7 +47,8 @@ class ServerSettings:
     priority_groups: tuple[str, ...] = DEFAULT_GROUPS
 
     def __post_init__(self) -> None:
-        positive = ("n_candidates", "max_k", "max_items_per_call", "max_pairs_per_call", "max_message_bytes",
+        positive = ("n_candidates", "max_k", "max_items_per_call", "max_pairs_per_call", "max_list_items",
+                    "max_message_bytes",
                     "max_queue", "max_batch", "request_timeout_s", "handler_threads")
         for name in positive:
             if not getattr(self, name) > 0:
