@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint bench bench-service bench-trees clean
+.PHONY: demo test lint bench bench-service bench-trees fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench-service: $(STAMP)
 bench-trees: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.bench_trees
+
+# Seeded mutation fuzz of every RPC and of the CSV loaders, then a restart on the journal it left (issue 13).
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(BIN)/python -m benchmarks.fuzz --seconds $(FUZZ_SECONDS) --report fuzz-report.json
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info

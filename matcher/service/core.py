@@ -119,11 +119,16 @@ def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: s
         return base
     deleted = [key for key, record in changes.items() if record is None]
     upserted = _journal_frame([r for r in changes.values() if r is not None], columns, validate, what, quarantine)
+    position = pd.Index(base[id_column]).get_indexer(upserted[id_column])
     kept = base[~base[id_column].isin(upserted[id_column])].copy()
     kept[DELETED_COLUMN] = np.where(kept[id_column].isin(deleted), "1", "")
-    if upserted.empty:
-        return kept.reset_index(drop=True)
-    return pd.concat([kept, upserted], ignore_index=True).fillna({DELETED_COLUMN: ""})
+    # Rows keep the positions they had live: a folder row replaced by an upsert stays where it was, new ids follow
+    # in the order they first arrived, so that ties between equal scores break the same way after a restart.
+    order = np.concatenate([np.flatnonzero(~base[id_column].isin(upserted[id_column]).to_numpy()),
+                            np.where(position >= 0, position, len(base) + np.arange(len(upserted)))])
+    out = pd.concat([kept, upserted], ignore_index=True)
+    out = out.iloc[np.argsort(order, kind="stable")]
+    return out.fillna({DELETED_COLUMN: ""}).reset_index(drop=True)
 
 
 def restore(root: str | Path, replay: Replay, base: Dataset | None = None,

@@ -32,6 +32,7 @@ _policy_log = logging.getLogger("matcher.policy")
 
 Outcome = list[Match] | list[NearbyMatch] | MatcherError
 _KM_PER_DEGREE = 111.0
+_HALF_EARTH_KM = 20_038.0  # no two places on Earth are farther apart
 
 
 def _places(live: LiveCatalogue, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -51,8 +52,8 @@ def _in_places(live: LiveCatalogue, names: Sequence[str], city: np.ndarray, regi
 
 
 def _within(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray, radius_km: float, field: str) -> np.ndarray:
-    if not (np.isfinite(radius_km) and radius_km > 0):
-        raise InvalidRequestError(f"{field}: must be a positive number of km")
+    if not (np.isfinite(radius_km) and 0 < radius_km <= _HALF_EARTH_KM):
+        raise InvalidRequestError(f"{field}: must be a positive number of km, at most {_HALF_EARTH_KM:,.0f}")
     if np.isnan(lat0) or np.isnan(lon0):
         raise InvalidRequestError(f"{field}: the home location is unknown (no lat/lon and no city with coordinates)")
     # A latitude band first: the exact distance is then computed for the few rows inside it.
