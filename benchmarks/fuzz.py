@@ -218,6 +218,8 @@ class _Mutator:
             return kind, pb.GetModelInfoRequest()
         else:
             return kind, pb.ReloadModelRequest(version=r.choice(("", "cut", "nope", "../x", "v" * 300)))
+        if kind.startswith(("Upsert", "Record")) and r.random() < 0.3:  # retries, fresh keys, keys too long
+            msg.idempotency_key = r.choice((f"key-{r.randrange(30)}", " ", "k" * 200))
         # Upserts and events carry mutated items already; every other request has its own fields mutated too.
         return kind, (msg if kind.startswith(("Upsert", "Record")) else self._mutate(msg))
 

@@ -29,7 +29,7 @@ from matcher.errors import MatcherError
 __all__ = ["SCHEMA_VERSION", "ID_COLUMN", "Hook", "Kind", "Replay", "Store", "Write"]
 
 Kind = Literal["seekers", "jobs"]
-Hook = Callable[[], None]
+Hook = Callable[[], tuple[int, int]]  # applies a write before its commit; returns (written, not_found)
 SCHEMA_VERSION = 1
 ID_COLUMN: dict[str, str] = {"seekers": "seeker_id", "jobs": "job_id"}
 # Separate statements, not executescript(): on 3.11 that commits first, which would break the one-transaction open.
@@ -43,9 +43,13 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS events (op_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL REFERENCES writes(seq),"
     " record_json TEXT NOT NULL)",
 )
+# Idempotency keys of writes, with what each answered: a retried call is recognised and not applied twice. Created on
+# every open (additive: journals written before keys existed gain the table and stay schema version 1).
+_KEYS_TABLE = ("CREATE TABLE IF NOT EXISTS write_keys (key TEXT PRIMARY KEY, seq INTEGER NOT NULL REFERENCES"
+               " writes(seq), written INTEGER NOT NULL, not_found INTEGER NOT NULL)")
 _PROFILE_SELECT = "SELECT kind, entity_id, record_json FROM profile_ops ORDER BY op_id"
 _EVENT_SELECT = "SELECT record_json FROM events ORDER BY op_id"
-_TABLES = ("writes", "profile_ops", "events")
+_TABLES = ("writes", "profile_ops", "events", "write_keys")
 _MAX_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM writes"
 _PROFILE_SINCE = "SELECT seq, kind, entity_id, op, record_json FROM profile_ops WHERE seq > ? ORDER BY op_id"
 _EVENT_SINCE = "SELECT seq, record_json FROM events WHERE seq > ? ORDER BY op_id"
@@ -107,31 +111,35 @@ class Store:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
+        conn.execute(_KEYS_TABLE)
 
-    def upsert(self, kind: Kind, records: list[dict[str, str]], before_commit: Hook | None = None) -> int:
+    def upsert(self, kind: Kind, records: list[dict[str, str]], before_commit: Hook | None = None,
+               key: str = "") -> int:
         """Insert or replace whole records; the last one per id wins at replay. Returns this call's sequence."""
         column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
         rows = (_upsert_row(kind, column, r, i) for i, r in enumerate(records))
-        return self._commit(kind, len(records), _PROFILE_INSERT, rows, before_commit)
+        return self._commit(kind, len(records), _PROFILE_INSERT, rows, before_commit, key)
 
-    def delete(self, kind: Kind, ids: list[str], before_commit: Hook | None = None) -> int:
+    def delete(self, kind: Kind, ids: list[str], before_commit: Hook | None = None, key: str = "") -> int:
         """Record deletions as tombstones, so they also hide rows that exist only in the CSVs."""
         column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
         rows = ((kind, _checked_id(x, f"id at index {i}", column), "delete", None) for i, x in enumerate(ids))
-        return self._commit(kind, len(ids), _PROFILE_INSERT, rows, before_commit)
+        return self._commit(kind, len(ids), _PROFILE_INSERT, rows, before_commit, key)
 
-    def append_events(self, records: list[dict[str, str]], before_commit: Hook | None = None) -> int:
+    def append_events(self, records: list[dict[str, str]], before_commit: Hook | None = None,
+                      key: str = "") -> int:
         """Append events; they are never replaced or deleted, only replayed in write order."""
         rows = ((_encode(_trimmed_ids(record), i),) for i, record in enumerate(records))
         return self._commit("events", len(records), "INSERT INTO events (seq, record_json) VALUES (?, ?)", rows,
-                            before_commit)
+                            before_commit, key)
 
     def _commit(self, call_kind: str, n: int, sql: str, rows: Iterable[tuple[str | None, ...]],
-                before_commit: Hook | None = None) -> int:
+                before_commit: Hook | None = None, key: str = "") -> int:
         """One call = one transaction. `rows` is lazy: validation errors surface mid-insert and roll everything back.
 
         `before_commit` runs inside the transaction, after the rows are in: the server applies the write to what it
-        serves there, so a write that cannot be applied raises, is rolled back and never reaches a restart."""
+        serves there, so a write that cannot be applied raises, is rolled back and never reaches a restart. A `key`
+        is stored with the outcome in the same transaction (see `outcome`)."""
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         with self._lock:
             conn = self._connection()
@@ -141,8 +149,10 @@ class Store:
                 seq = cursor.lastrowid
                 assert seq is not None  # always set after an INSERT
                 conn.executemany(sql, ((seq, *row) for row in rows))
-                if before_commit is not None:
-                    before_commit()
+                written, not_found = before_commit() if before_commit is not None else (n, 0)
+                if key:
+                    conn.execute("INSERT INTO write_keys (key, seq, written, not_found) VALUES (?, ?, ?, ?)",
+                                 (key, seq, written, not_found))
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -188,6 +198,13 @@ class Store:
             except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
                 raise MatcherError(f"{self.path}: journal unreadable ({type(exc).__name__})") from None
         return [writes[seq] for seq in sorted(writes)]
+
+    def outcome(self, key: str) -> tuple[int, int, int] | None:
+        """(sequence, written, not_found) of the write stored under idempotency `key`, None if there is none."""
+        with self._lock:
+            row = self._connection().execute("SELECT seq, written, not_found FROM write_keys WHERE key = ?",
+                                             (key,)).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
 
     @property
     def sequence(self) -> int:

@@ -1098,7 +1098,9 @@ def test_serve_stops_gracefully_letting_calls_in_flight_finish(env: Env, tmp_pat
             pb.ScorePairsRequest(seeker_ids=seekers, job_ids=[m.id for m in jobs]), timeout=20)
         assert entered.wait(10)
         stop.set()
-        time.sleep(0.5)  # serve() has now stopped accepting calls; the one in flight is still sleeping
+        time.sleep(0.3)  # draining: health says NOT_SERVING to a fresh probe, the port is still open
+        assert client.health() == "NOT_SERVING"
+        time.sleep(1.0)  # serve() has now stopped accepting calls; the one in flight is still sleeping
         _fails(Code.UNAVAILABLE, client.model_info)
         response = in_flight.result(timeout=20)
         np.testing.assert_allclose(list(response.scores), [m.score for m in jobs], rtol=0, atol=1e-9)
@@ -1106,6 +1108,43 @@ def test_serve_stops_gracefully_letting_calls_in_flight_finish(env: Env, tmp_pat
         assert not thread.is_alive(), "serve() did not return after stop_event was set"
         assert not errors, errors
         _fails(Code.UNAVAILABLE, client.model_info)
+
+
+def test_serve_stops_within_its_grace_even_when_a_call_does_not_finish(env: Env, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """grace_s bounds the whole stop (drain, in-flight calls, engine, journal): with 2 s it once took 10 s."""
+    settings = load_settings(data=str(env.data_dir), model=str(env.model_dir), journal=str(tmp_path / "j.sqlite"),
+                             host=HOST, port=0, grace_s=2.0, drain_s=0.5)
+    ports: queue.Queue[int] = queue.Queue()
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, args=(settings,), kwargs={"ready": ports.put, "stop_event": stop},
+                              daemon=True)
+    thread.start()
+    target = f"{HOST}:{ports.get(timeout=60)}"
+    release = threading.Event()
+    entered = threading.Event()
+    original = queries.score_pairs
+
+    def stuck(live: Any, s: Any, j: Any) -> Any:
+        entered.set()
+        release.wait(30)
+        return original(live, s, j)
+
+    seeker = _active_seekers(env, 1)[0]
+    with MatchClient(target, timeout=20) as client:
+        job = client.recommend_jobs(seeker, k=1)[0].id
+        monkeypatch.setattr(queries, "score_pairs", stuck)
+        in_flight = client.stub.ScorePairs.future(pb.ScorePairsRequest(seeker_ids=[seeker], job_ids=[job]),
+                                                  timeout=30)
+        assert entered.wait(10)
+        started = time.monotonic()
+        stop.set()
+        thread.join(timeout=20)
+        took = time.monotonic() - started
+        release.set()
+        assert not thread.is_alive() and took < settings.grace_s + 1.0, f"stop took {took:.1f}s"
+        with pytest.raises(grpc.RpcError):
+            in_flight.result(timeout=20)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1339,3 +1378,23 @@ def test_a_far_future_posting_moves_no_clock(env: Env, fresh: StartFn) -> None:
     after = server.client.model_info()
     assert (after.as_of, market.as_of) == (before.as_of, market_before.as_of)
     assert market.open_jobs >= market_before.open_jobs and after.n_open_jobs >= before.n_open_jobs
+
+
+def test_a_write_retried_with_its_idempotency_key_is_applied_once(env: Env, fresh: StartFn) -> None:
+    """A write cut off at the end of a SIGTERM grace (UNAVAILABLE) or past its deadline may have been applied; the
+    caller retries with the same key and gets the first answer back, nothing applied twice, also after a restart."""
+    server = fresh()
+    seeker = _active_seekers(env, 1)[0]
+    event = {"seeker_id": seeker, "job_id": str(env.jobs.index[0]), "event": "applied", "timestamp": _iso(env.as_of)}
+    first = server.client.record_events([event, event], key="evt-batch-1")
+    again = server.client.record_events([event, event], key="evt-batch-1")
+    assert (again.sequence, again.written, again.replayed, first.replayed) == (first.sequence, 2, True, False)
+    assert server.core is not None and server.core.store.counts()["events"] == 2
+    gone = server.client.delete_jobs([str(env.jobs.index[1]), "no-such-job"], key="del-1")
+    assert (gone.written, gone.not_found) == (1, 1)
+    retried = server.client.delete_jobs([str(env.jobs.index[1]), "no-such-job"], key="del-1")
+    assert (retried.written, retried.not_found, retried.sequence, retried.replayed) == (1, 1, gone.sequence, True)
+    _fails(Code.INVALID_ARGUMENT, server.client.upsert_jobs, [_job_like(env, seeker, "K")], key="k" * 200)
+    restarted = fresh(journal=Path(server.settings.journal))
+    assert restarted.client.record_events([event, event], key="evt-batch-1").replayed
+    assert not restarted.client.record_events([event], key="evt-batch-2").replayed

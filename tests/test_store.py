@@ -93,7 +93,7 @@ def test_failure_after_rows_were_inserted_rolls_back(tmp_path: Path) -> None:
         with pytest.raises(TypeError, match="index 1"):
             store.append_events([{"seeker_id": "s1"}, {"value": 3}])  # type: ignore[dict-item]
         assert store.sequence == 0
-        assert store.counts() == {"writes": 0, "profile_ops": 0, "events": 0}
+        assert store.counts() == {"writes": 0, "profile_ops": 0, "events": 0, "write_keys": 0}
         assert store.replay().seekers == {}
 
 
@@ -106,7 +106,7 @@ def test_sequence_increases_per_call_and_survives_reopen(tmp_path: Path) -> None
                 store.delete("seekers", ["s2"]), store.append_events([{"seeker_id": "s1", "job_id": "j1"}])]
         assert seqs == [1, 2, 3, 4]
         assert store.sequence == 4
-        assert store.counts() == {"writes": 4, "profile_ops": 4, "events": 1}
+        assert store.counts() == {"writes": 4, "profile_ops": 4, "events": 1, "write_keys": 0}
     with Store(path) as store:
         assert store.sequence == 4
         replay = store.replay()
@@ -256,3 +256,18 @@ def test_since_gives_back_the_later_calls_in_order(tmp_path: Path) -> None:
         assert writes[1].records == [{"seeker_id": "s1", "job_id": "j1", "event": "viewed"}]
         assert writes[2].ids == ["j0", "j2"] and writes[2].records == []
         assert store.since(d) == [] and len(store.since(0)) == 6
+
+
+def test_idempotency_keys_are_stored_with_the_outcome_and_added_to_older_journals(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Store(path) as store:
+        store.upsert("seekers", [seeker("s1")])
+    with sqlite3.connect(path) as conn:  # a journal written before idempotency keys existed
+        conn.execute("DROP TABLE write_keys")
+    with Store(path) as store:
+        assert store.outcome("k1") is None
+        seq = store.delete("seekers", ["s1", "s9"], lambda: (1, 1), key="k1")
+        assert store.outcome("k1") == (seq, 1, 1)
+        with pytest.raises(RuntimeError):  # a failed apply stores neither the write nor its key
+            store.upsert("seekers", [seeker("s2")], lambda: (_ for _ in ()).throw(RuntimeError("no")), key="k2")
+        assert store.outcome("k2") is None and store.sequence == seq

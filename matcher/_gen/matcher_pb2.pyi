@@ -254,40 +254,50 @@ class ScorePairsResponse(_message.Message):
     def __init__(self, scores: _Optional[_Iterable[float]] = ..., model_version: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class UpsertSeekersRequest(_message.Message):
-    __slots__ = ("seekers",)
+    __slots__ = ("seekers", "idempotency_key")
     SEEKERS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     seekers: _containers.RepeatedCompositeFieldContainer[Seeker]
-    def __init__(self, seekers: _Optional[_Iterable[_Union[Seeker, _Mapping]]] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, seekers: _Optional[_Iterable[_Union[Seeker, _Mapping]]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class UpsertJobsRequest(_message.Message):
-    __slots__ = ("jobs",)
+    __slots__ = ("jobs", "idempotency_key")
     JOBS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedCompositeFieldContainer[Job]
-    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class DeleteRequest(_message.Message):
-    __slots__ = ("ids",)
+    __slots__ = ("ids", "idempotency_key")
     IDS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class RecordEventsRequest(_message.Message):
-    __slots__ = ("events",)
+    __slots__ = ("events", "idempotency_key")
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[Event]
-    def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
+    idempotency_key: str
+    def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class WriteResponse(_message.Message):
-    __slots__ = ("written", "not_found", "sequence", "request_id")
+    __slots__ = ("written", "not_found", "sequence", "request_id", "replayed")
     WRITTEN_FIELD_NUMBER: _ClassVar[int]
     NOT_FOUND_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     written: int
     not_found: int
     sequence: int
     request_id: str
-    def __init__(self, written: _Optional[int] = ..., not_found: _Optional[int] = ..., sequence: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+    replayed: bool
+    def __init__(self, written: _Optional[int] = ..., not_found: _Optional[int] = ..., sequence: _Optional[int] = ..., request_id: _Optional[str] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class GetModelInfoRequest(_message.Message):
     __slots__ = ()

@@ -81,22 +81,22 @@ class MatchClient:
         response = self._call("ScorePairs", pb.ScorePairsRequest(seeker_ids=list(seeker_ids), job_ids=list(job_ids)))
         return list(response.scores)
 
-    def upsert_seekers(self, records: Sequence[Record]) -> WriteResult:
-        request = pb.UpsertSeekersRequest(seekers=[convert.seeker_message(r) for r in records])
+    def upsert_seekers(self, records: Sequence[Record], *, key: str = "") -> WriteResult:
+        request = pb.UpsertSeekersRequest(seekers=[convert.seeker_message(r) for r in records], idempotency_key=key)
         return convert.write_result(self._call("UpsertSeekers", request))
 
-    def upsert_jobs(self, records: Sequence[Record]) -> WriteResult:
-        request = pb.UpsertJobsRequest(jobs=[convert.job_message(r) for r in records])
+    def upsert_jobs(self, records: Sequence[Record], *, key: str = "") -> WriteResult:
+        request = pb.UpsertJobsRequest(jobs=[convert.job_message(r) for r in records], idempotency_key=key)
         return convert.write_result(self._call("UpsertJobs", request))
 
-    def delete_seekers(self, ids: Sequence[str]) -> WriteResult:
-        return convert.write_result(self._call("DeleteSeekers", pb.DeleteRequest(ids=list(ids))))
+    def delete_seekers(self, ids: Sequence[str], *, key: str = "") -> WriteResult:
+        return convert.write_result(self._call("DeleteSeekers", pb.DeleteRequest(ids=list(ids), idempotency_key=key)))
 
-    def delete_jobs(self, ids: Sequence[str]) -> WriteResult:
-        return convert.write_result(self._call("DeleteJobs", pb.DeleteRequest(ids=list(ids))))
+    def delete_jobs(self, ids: Sequence[str], *, key: str = "") -> WriteResult:
+        return convert.write_result(self._call("DeleteJobs", pb.DeleteRequest(ids=list(ids), idempotency_key=key)))
 
-    def record_events(self, records: Sequence[Record]) -> WriteResult:
-        request = pb.RecordEventsRequest(events=[convert.event_message(r) for r in records])
+    def record_events(self, records: Sequence[Record], *, key: str = "") -> WriteResult:
+        request = pb.RecordEventsRequest(events=[convert.event_message(r) for r in records], idempotency_key=key)
         return convert.write_result(self._call("RecordEvents", request))
 
     def model_info(self) -> ServingInfo:

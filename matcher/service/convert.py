@@ -246,7 +246,7 @@ def score_pairs_response(scores: Sequence[float], version: str, request_id: str)
 
 def write_response(result: WriteResult, request_id: str) -> pb.WriteResponse:
     return pb.WriteResponse(written=result.written, not_found=result.not_found, sequence=result.sequence,
-                            request_id=request_id)
+                            replayed=result.replayed, request_id=request_id)
 
 
 def model_info(info: ServingInfo, request_id: str) -> pb.ModelInfo:
@@ -306,4 +306,4 @@ def matches(response: pb.RecommendJobsResponse | pb.RecommendSeekersResponse) ->
 
 
 def write_result(msg: pb.WriteResponse) -> WriteResult:
-    return WriteResult(written=msg.written, not_found=msg.not_found, sequence=msg.sequence)
+    return WriteResult(written=msg.written, not_found=msg.not_found, sequence=msg.sequence, replayed=msg.replayed)

@@ -63,6 +63,7 @@ __all__ = ["MatchCore", "restore"]
 _log = logging.getLogger(__name__)
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MAX_VERSION_CHARS = 128  # a longer name cannot be a directory on every file system
+_MAX_KEY_CHARS = 128
 
 
 def _frame(records: Sequence[Record], columns: dict[str, Any]) -> pd.DataFrame:
@@ -336,71 +337,91 @@ class MatchCore:
         if n > self.settings.max_items_per_call:
             raise LimitExceededError(f"{field}: at most {self.settings.max_items_per_call} items per call")
 
-    def _write(self, journal: Callable[[Hook], int], apply: Callable[[LiveCatalogue], Any], deadline: float,
-               market: Callable[[], None] | None = None) -> tuple[int, Any]:
+    def _write(self, journal: Callable[[Hook, str], int], apply: Callable[[LiveCatalogue], int], n: int,
+               deadline: float, key: str, market: Callable[[], None] | None = None) -> WriteResult:
         """Journal a write and apply it inside one journal transaction: the engine applies it to the served
         catalogue before the commit, so a write it cannot apply is rolled back and answered with its error, and
         the journal holds only writes that were applied (what a restart replays). Its waits ignore the caller's
-        deadline: once journalling has begun, the outcome is settled either way before the call returns."""
-        applied: list[Any] = []
+        deadline: once journalling has begun, the outcome is settled either way before the call returns.
 
-        def apply_now() -> None:
-            applied.append(self.worker.write(apply).result())
+        `apply` returns how many of the n items it found (n for upserts and events). A `key` seen before answers
+        the first call's result and applies nothing (a retry after DEADLINE_EXCEEDED or UNAVAILABLE)."""
+        key = key.strip()
+        if len(key) > _MAX_KEY_CHARS:
+            raise InvalidRequestError(f"idempotency_key: at most {_MAX_KEY_CHARS} characters")
+
+        outcome: list[tuple[int, int]] = []
+
+        def apply_now() -> tuple[int, int]:
+            found = int(self.worker.write(apply).result())
             if market is not None:
                 market()
+            outcome.append((found, n - found))
+            return outcome[0]
 
         with self._write_lock:  # journal order = apply order, so a restart rebuilds exactly this state
+            earlier = self.store.outcome(key) if key else None
+            if earlier is not None:
+                return WriteResult(earlier[1], earlier[2], earlier[0], replayed=True)
             if time.monotonic() > deadline:  # waited too long for the lock: nothing written, safe to retry
                 raise DeadlineExceededError("deadline exceeded before the write began")
-            sequence = journal(apply_now)
+            sequence = journal(apply_now, key)
+        written, not_found = outcome[0]
         if time.monotonic() > deadline:
-            # Applied and durable, but the caller has given up: it learns so through DEADLINE_EXCEEDED and retries.
+            # Applied and durable, but the caller has given up: it learns so through DEADLINE_EXCEEDED and retries
+            # (with its idempotency key, safely).
             _log.info("write %d completed after its deadline", sequence)
-        return sequence, applied[0]
+        return WriteResult(written, not_found, sequence)
 
-    def _upsert(self, kind: Literal["seekers", "jobs"], records: Sequence[Record], deadline: float) -> WriteResult:
+    def _upsert(self, kind: Literal["seekers", "jobs"], records: Sequence[Record], deadline: float,
+                key: str) -> WriteResult:
         self.check_items(len(records), kind)
         if not records:
             return WriteResult(0, 0, self.store.sequence)
         frame = _validated(kind, records, kind)
-        seq, _ = self._write(lambda hook: self.store.upsert(kind, list(records), hook),
-                             lambda live: _upsert_live(live, kind, frame), deadline,
-                             lambda: self.market.upserted(kind, frame))
-        return WriteResult(len(records), 0, seq)
 
-    def upsert_seekers(self, records: Sequence[Record], deadline: float) -> WriteResult:
-        return self._upsert("seekers", records, deadline)
+        def apply(live: LiveCatalogue) -> int:
+            _upsert_live(live, kind, frame)
+            return len(records)
 
-    def upsert_jobs(self, records: Sequence[Record], deadline: float) -> WriteResult:
-        return self._upsert("jobs", records, deadline)
+        return self._write(lambda hook, k: self.store.upsert(kind, list(records), hook, k), apply, len(records),
+                           deadline, key, lambda: self.market.upserted(kind, frame))
 
-    def _delete(self, kind: Literal["seekers", "jobs"], ids: Sequence[str], deadline: float) -> WriteResult:
+    def upsert_seekers(self, records: Sequence[Record], deadline: float, key: str = "") -> WriteResult:
+        return self._upsert("seekers", records, deadline, key)
+
+    def upsert_jobs(self, records: Sequence[Record], deadline: float, key: str = "") -> WriteResult:
+        return self._upsert("jobs", records, deadline, key)
+
+    def _delete(self, kind: Literal["seekers", "jobs"], ids: Sequence[str], deadline: float, key: str) -> WriteResult:
         self.check_items(len(ids), "ids")
         unique = list(dict.fromkeys(i.strip() for i in ids))  # trimmed, as the journal and loading trim them
         if any(not i for i in unique):
             raise InvalidRequestError("ids: ids must not be empty")
         if not unique:
             return WriteResult(0, 0, self.store.sequence)
-        seq, found = self._write(
-            lambda hook: self.store.delete(kind, unique, hook),
-            lambda live: _delete_live(live, kind, unique), deadline,
-            lambda: self.market.deleted(kind, unique))
-        return WriteResult(int(found), len(unique) - int(found), seq)
+        return self._write(lambda hook, k: self.store.delete(kind, unique, hook, k),
+                           lambda live: _delete_live(live, kind, unique), len(unique), deadline, key,
+                           lambda: self.market.deleted(kind, unique))
 
-    def delete_seekers(self, ids: Sequence[str], deadline: float) -> WriteResult:
-        return self._delete("seekers", ids, deadline)
+    def delete_seekers(self, ids: Sequence[str], deadline: float, key: str = "") -> WriteResult:
+        return self._delete("seekers", ids, deadline, key)
 
-    def delete_jobs(self, ids: Sequence[str], deadline: float) -> WriteResult:
-        return self._delete("jobs", ids, deadline)
+    def delete_jobs(self, ids: Sequence[str], deadline: float, key: str = "") -> WriteResult:
+        return self._delete("jobs", ids, deadline, key)
 
-    def record_events(self, records: Sequence[Record], deadline: float) -> WriteResult:
+    def record_events(self, records: Sequence[Record], deadline: float, key: str = "") -> WriteResult:
         self.check_items(len(records), "events")
         if not records:
             return WriteResult(0, 0, self.store.sequence)
         frame = validate_events(_frame(records, EVENT_COLUMNS), "events")
-        seq, _ = self._write(lambda hook: self.store.append_events(list(records), hook),
-                             lambda live: live.record_events(frame), deadline)
-        return WriteResult(len(records), 0, seq)
+
+        def apply(live: LiveCatalogue) -> int:
+            live.record_events(frame)
+            return len(records)
+
+        return self._write(lambda hook, k: self.store.append_events(list(records), hook, k), apply, len(records),
+                           deadline, key)
 
     def close(self, timeout: float | None = None) -> None:
         self.worker.stop(timeout)

@@ -95,6 +95,7 @@ class WriteResult:
     written: int
     not_found: int
     sequence: int
+    replayed: bool = False   # an idempotency key seen before: the first call's result, nothing applied again
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 `create_server` wires a server without starting it (tests run it in-process on port 0); `serve` is the process:
 open the port with health NOT_SERVING, load and warm up the catalogue, report SERVING, and on SIGTERM / SIGINT
-report NOT_SERVING, refuse new calls, let in-flight ones finish within `grace_s`, then close the journal.
+report NOT_SERVING (for `drain_s`), refuse new calls, let in-flight ones finish, then close the journal, all within
+`grace_s`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hmac
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -134,9 +136,19 @@ def serve(settings: ServerSettings, *, ready: Callable[[int], None] | None = Non
             ready(running.port)
         stop.wait()
     finally:
-        _log.info("stopping: refusing new calls, %gs grace for calls in flight", settings.grace_s)
-        running.set_serving(False)
-        running.server.stop(settings.grace_s).wait()
-        if core is not None:
-            core.close(timeout=settings.grace_s)
-        _log.info("stopped")
+        _shut_down(running, core, settings)
+
+
+def _shut_down(running: RunningServer, core: MatchCore | None, settings: ServerSettings) -> None:
+    """Within grace_s in all: health NOT_SERVING while still answering for drain_s (load balancers see it and move
+    away, and a health probe reads NOT_SERVING rather than a closed port), then new calls refused while those in
+    flight finish, then the engine and the journal closed. A call still running at the end is cut off."""
+    end = time.monotonic() + settings.grace_s
+    drain = min(settings.drain_s, settings.grace_s)
+    _log.info("stopping: NOT_SERVING for %gs, then %gs grace for calls in flight", drain, settings.grace_s - drain)
+    running.set_serving(False)
+    time.sleep(drain)
+    running.server.stop(max(end - time.monotonic(), 0.0)).wait()
+    if core is not None:
+        core.close(timeout=max(end - time.monotonic(), 0.1))
+    _log.info("stopped")

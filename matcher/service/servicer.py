@@ -73,24 +73,28 @@ class MatchServicer(matcher_pb2_grpc.MatchServiceServicer):
                       deadline: float) -> pb.WriteResponse:
         core = self._core()
         core.check_items(len(request.seekers), "seekers")  # before converting a message that is too big
-        return convert.write_response(core.upsert_seekers(convert.seeker_records(request.seekers), deadline), rid)
+        return convert.write_response(core.upsert_seekers(convert.seeker_records(request.seekers), deadline,
+                                                         request.idempotency_key), rid)
 
     @rpc_method(_timeout)
     def UpsertJobs(self, request: pb.UpsertJobsRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802
                    deadline: float) -> pb.WriteResponse:
         core = self._core()
         core.check_items(len(request.jobs), "jobs")
-        return convert.write_response(core.upsert_jobs(convert.job_records(request.jobs), deadline), rid)
+        return convert.write_response(core.upsert_jobs(convert.job_records(request.jobs), deadline,
+                                                      request.idempotency_key), rid)
 
     @rpc_method(_timeout)
     def DeleteSeekers(self, request: pb.DeleteRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802
                       deadline: float) -> pb.WriteResponse:
-        return convert.write_response(self._core().delete_seekers(list(request.ids), deadline), rid)
+        return convert.write_response(self._core().delete_seekers(list(request.ids), deadline,
+                                                                         request.idempotency_key), rid)
 
     @rpc_method(_timeout)
     def DeleteJobs(self, request: pb.DeleteRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802
                    deadline: float) -> pb.WriteResponse:
-        return convert.write_response(self._core().delete_jobs(list(request.ids), deadline), rid)
+        return convert.write_response(self._core().delete_jobs(list(request.ids), deadline,
+                                                                      request.idempotency_key), rid)
 
     @rpc_method(_timeout)
     def RecordEvents(self, request: pb.RecordEventsRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802
@@ -99,7 +103,7 @@ class MatchServicer(matcher_pb2_grpc.MatchServiceServicer):
         core.check_items(len(request.events), "events")
         received = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return convert.write_response(core.record_events(convert.event_records(request.events, received),
-                                                          deadline), rid)
+                                                          deadline, request.idempotency_key), rid)
 
     @rpc_method(_timeout)
     def GetModelInfo(self, request: pb.GetModelInfoRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802

@@ -36,7 +36,8 @@ class ServerSettings:
     max_batch: int = 32                   # recommendation calls the engine serves in one pass
     request_timeout_s: float = 10.0       # deadline for calls that bring none
     handler_threads: int = 32
-    grace_s: float = 10.0                 # SIGTERM: how long in-flight calls may take to finish
+    grace_s: float = 10.0                 # SIGTERM: the whole stop, drain included, takes at most this long
+    drain_s: float = 1.0                  # SIGTERM: health says NOT_SERVING this long before the port closes
     reflection: bool = True
     auth_tokens: tuple[str, ...] = field(default=())  # accepted bearer tokens; empty = no authentication
     tls_cert: str = ""                    # PEM files; both set = TLS, neither = plaintext
@@ -55,8 +56,9 @@ class ServerSettings:
                 raise MatcherError(f"setting {name} must be positive, got {getattr(self, name)!r}")
         if not 0 <= self.port <= 65535:
             raise MatcherError(f"setting port must be 0..65535, got {self.port}")
-        if self.grace_s < 0:
-            raise MatcherError(f"setting grace_s must not be negative, got {self.grace_s}")
+        for name in ("grace_s", "drain_s"):
+            if getattr(self, name) < 0:
+                raise MatcherError(f"setting {name} must not be negative, got {getattr(self, name)}")
         if self.max_k > self.n_candidates:
             raise MatcherError(f"setting max_k ({self.max_k}) cannot exceed n_candidates ({self.n_candidates})")
         if bool(self.tls_cert) != bool(self.tls_key):
