@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint bench bench-service bench-trees fuzz clean
+.PHONY: demo test lint bench bench-service bench-trees fuzz kill9 clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench-trees: $(STAMP)
 FUZZ_SECONDS ?= 600
 fuzz: $(STAMP)
 	$(BIN)/python -m benchmarks.fuzz --seconds $(FUZZ_SECONDS) --report fuzz-report.json
+
+# kill -9 at random moments during mixed writes, restart, check every acknowledged write (issue 13).
+KILLS ?= 100
+kill9: $(STAMP)
+	$(BIN)/python -m benchmarks.kill9 --kills $(KILLS) --report kill9-report.json
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info

@@ -41,7 +41,7 @@ from matcher.service.server import RunningServer, create_server
 from matcher.service.settings import ServerSettings, load_settings
 from matcher.training import TrainConfig
 
-__all__ = ["FuzzResult", "fuzz_service", "fuzz_loaders", "main"]
+__all__ = ["FuzzResult", "build_world", "fuzz_service", "fuzz_loaders", "main"]
 
 _FAILURES = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
 _HANG_SLACK_S = 2.0
@@ -82,7 +82,7 @@ class _World:
     jobs: pd.DataFrame
 
 
-def _world(root: Path, seed: int) -> _World:
+def build_world(root: Path, seed: int) -> _World:
     synth = generate(300, 200, seed=seed, events_per_seeker=3.0)
     data_dir = root / "data"
     synth.write(data_dir)
@@ -241,7 +241,7 @@ def fuzz_service(seconds: float, seed: int = 0, max_calls: int | None = None,
     result = FuzzResult()
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="matcher-fuzz-") as tmp:
-        world = _world(Path(tmp), seed)
+        world = build_world(Path(tmp), seed)
         journal = Path(tmp) / "journal.sqlite"
         core, running, client, _ = _start(world, journal)
         mutator = _Mutator(world, rng)
