@@ -1398,3 +1398,20 @@ def test_a_write_retried_with_its_idempotency_key_is_applied_once(env: Env, fres
     restarted = fresh(journal=Path(server.settings.journal))
     assert restarted.client.record_events([event, event], key="evt-batch-1").replayed
     assert not restarted.client.record_events([event], key="evt-batch-2").replayed
+
+
+def test_the_engine_stops_working_on_a_call_whose_deadline_has_passed(env: Env, ro: Served) -> None:
+    """Deadlines are checked inside the engine's work, not only in the queue: a call that expired while the calls
+    before it in its batch were being worked on is dropped before the shared ranking pass."""
+    assert ro.core is not None
+    live = ro.core.worker.live
+    seeker, job = _active_seekers(env, 1)[0], str(env.jobs.index[0])
+    past = time.monotonic() - 1
+    fresh_query = queries.JobQuery(k=3, seeker_id=seeker)
+    results = queries.recommend_jobs(live, [queries.JobQuery(k=3, seeker_id=seeker, deadline=past), fresh_query])
+    assert isinstance(results[0], MatcherError) and "deadline" in str(results[0])
+    assert isinstance(results[1], list) and len(results[1]) == 3
+    (late,) = queries.recommend_seekers(live, [queries.SeekerQuery(k=3, job_id=job, deadline=past)])
+    assert isinstance(late, MatcherError) and "deadline" in str(late)
+    (late,) = queries.recommend_nearby(live, [queries.NearbyQuery(lat=30.0, lon=120.0, k=3, deadline=past)])
+    assert isinstance(late, MatcherError) and "deadline" in str(late)

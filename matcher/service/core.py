@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -284,19 +285,22 @@ class MatchCore:
 
     def recommend_jobs(self, query: JobQuery, deadline: float) -> list[Match]:
         self._check_k(query.k, {"filter.cities": query.filter.cities, "filter.job_types": query.filter.job_types})
-        result: list[Match] = self._wait(self.worker.read(queries.recommend_jobs, query, deadline), deadline)
+        result: list[Match] = self._wait(self.worker.read(queries.recommend_jobs, replace(query, deadline=deadline),
+                                                          deadline), deadline)
         return result
 
     def recommend_seekers(self, query: SeekerQuery, deadline: float) -> list[Match]:
         self._check_k(query.k, {"filter.cities": query.filter.cities,
                                 "filter.priority_groups": query.filter.priority_groups})
         run = functools.partial(queries.recommend_seekers, policy=self.policy)
-        result: list[Match] = self._wait(self.worker.read(run, query, deadline), deadline)
+        result: list[Match] = self._wait(self.worker.read(run, replace(query, deadline=deadline), deadline),
+                                         deadline)
         return result
 
     def recommend_nearby(self, query: NearbyQuery, deadline: float) -> list[NearbyMatch]:
         self._check_k(query.k, {"job_types": query.job_types})
-        result: list[NearbyMatch] = self._wait(self.worker.read(queries.recommend_nearby, query, deadline), deadline)
+        result: list[NearbyMatch] = self._wait(
+            self.worker.read(queries.recommend_nearby, replace(query, deadline=deadline), deadline), deadline)
         return result
 
     def labour_market(self, query: MarketQuery) -> tuple[MarketView, pd.DataFrame]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from matcher.reasons import Reasons
@@ -45,6 +46,7 @@ class JobQuery:
     seeker_id: str | None = None
     profile: Record | None = None
     filter: JobFilter = field(default_factory=JobFilter)
+    deadline: float = math.inf   # time.monotonic() after which the engine stops working on the call
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class SeekerQuery:
     job_id: str | None = None
     profile: Record | None = None
     filter: SeekerFilter = field(default_factory=SeekerFilter)
+    deadline: float = math.inf   # time.monotonic() after which the engine stops working on the call
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class NearbyQuery:
     radius_km: float = 5.0
     job_types: tuple[str, ...] = ("gig", "part_time")
     seeker_id: str | None = None
+    deadline: float = math.inf   # time.monotonic() after which the engine stops working on the call
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ fails alone: results come back per call, as a list of matches or the error.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -19,7 +20,7 @@ from features.geo import haversine_km, load_gazetteer
 from features.pairs import pair_features
 from matcher.data import validate_jobs, validate_seekers
 from matcher.engine import rank_candidates, rank_seekers
-from matcher.errors import InvalidRequestError, MatcherError, NotFoundError
+from matcher.errors import DeadlineExceededError, InvalidRequestError, MatcherError, NotFoundError
 from matcher.live import LiveCatalogue
 from matcher.policy import PriorityPolicy, append_priority_slots
 from matcher.reasons import Reasons, explain
@@ -114,6 +115,13 @@ def _seeker_mask(live: LiveCatalogue, cat: Catalogue, flt: SeekerFilter, j_cat: 
     return mask
 
 
+def _check_deadline(deadline: float) -> None:
+    """Calls are checked before each piece of their own work, not only while queued: a caller that has given up
+    costs the engine nothing more, and the calls behind it are not held up by it."""
+    if time.monotonic() > deadline:
+        raise DeadlineExceededError("deadline exceeded while the engine worked on the call")
+
+
 def _profile(validate: Callable[[pd.DataFrame, str], pd.DataFrame], record: dict[str, str], what: str
              ) -> pd.DataFrame:
     return validate(pd.DataFrame([record], dtype=object), what)
@@ -130,6 +138,7 @@ def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Out
     rows, masks, where = [], [], []
     for i, q in enumerate(queries):
         try:
+            _check_deadline(q.deadline)
             if q.seeker_id is not None:
                 row = live.seeker_row.get(q.seeker_id)
                 if row is None:
@@ -149,6 +158,10 @@ def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Out
                                   explain(scratch.cat, np.zeros(len(jobs), np.int64), jobs))
         except MatcherError as exc:
             out[i] = exc
+    late = [r for r, i in enumerate(where) if time.monotonic() > queries[i].deadline]  # before the shared pass
+    for r in reversed(late):
+        out[where[r]] = DeadlineExceededError("deadline exceeded while the engine worked on the call")
+        del rows[r], masks[r], where[r]
     if rows:
         k = max(queries[i].k for i in where)
         recs = rank_candidates(live.bundle, cat, snap, live.generator, np.asarray(rows, dtype=np.int64), k,
@@ -175,6 +188,7 @@ def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery],
     out: list[Outcome] = []
     for q in queries:  # seeker-side calls are rarer; each is one retrieval product and one tree pass
         try:
+            _check_deadline(q.deadline)
             if q.job_id is not None:
                 row = live.job_row.get(q.job_id)
                 if row is None:
@@ -239,6 +253,7 @@ def recommend_nearby(live: LiveCatalogue, queries: Sequence[NearbyQuery]) -> lis
     out: list[Outcome] = []
     for q in queries:
         try:
+            _check_deadline(q.deadline)
             if not (np.isfinite(q.lat) and -90 <= q.lat <= 90):
                 raise InvalidRequestError("lat: must be within -90..90 degrees")
             if not (np.isfinite(q.lon) and -180 <= q.lon <= 180):
