@@ -21,7 +21,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-__all__ = ["Gazetteer", "Places", "load_gazetteer", "haversine_km", "EARTH_RADIUS_KM"]
+__all__ = ["Gazetteer", "Places", "load_gazetteer", "haversine_km", "normalise_us_city", "EARTH_RADIUS_KM"]
 
 EARTH_RADIUS_KM = 6371.0088
 _MUNICIPALITIES = {"11", "12", "31", "50"}  # 直辖市: the province is the city
@@ -29,6 +29,20 @@ _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族
              "县", "区")
 _US_PLACE = re.compile(r"^\s*(?P<city>[^,]+?)\s*,\s*(?P<state>[A-Za-z]{2})\s*$")
 _CODE = re.compile(r"^\d{2}(\d{2}){0,2}$")
+
+
+_US_ABBREVIATIONS = ((re.compile(r"^(st\.?|ste\.?)\s+"), "saint "), (re.compile(r"^ft\.?\s+"), "fort "),
+                     (re.compile(r"^mt\.?\s+"), "mount "), (re.compile(r"^new york city$"), "new york"),
+                     (re.compile(r"^the\s+"), ""))
+
+
+def normalise_us_city(name: str) -> str:
+    """"St. Louis" / "Saint Louis", "Ft Myers" / "Fort Myers", "New York City" / "New York": one spelling. (Only
+    New York drops "City": Union City and Union, NJ are two towns.)"""
+    text = re.sub(r"\s+", " ", name.strip().lower())
+    for pattern, replacement in _US_ABBREVIATIONS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,12 @@ def _city_code(code4: str) -> str:
 class Gazetteer:
     """Lookup tables built from the shipped admin-division files (features/data/cn_*.csv)."""
 
-    def __init__(self, provinces: pd.DataFrame, cities: pd.DataFrame, counties: pd.DataFrame) -> None:
+    def __init__(self, provinces: pd.DataFrame, cities: pd.DataFrame, counties: pd.DataFrame,
+                 us_places: pd.DataFrame | None = None) -> None:
+        self._us: dict[tuple[str, str], tuple[float, float]] = {}
+        if us_places is not None:
+            self._us = {(c, st): (float(la), float(lo)) for c, st, la, lo in zip(
+                us_places["city"], us_places["state"], us_places["lat"], us_places["lon"], strict=True)}
         self._by_code: dict[str, _Place] = {}
         self._by_name: dict[str, _Place] = {}
         ambiguous: set[str] = set()
@@ -119,8 +138,9 @@ class Gazetteer:
             return self._by_code.get(text, self._by_code.get(text[:4], self._by_code.get(text[:2], _UNKNOWN)))
         us = _US_PLACE.match(text)
         if us:
-            city, state = us["city"].strip().lower(), us["state"].upper()
-            return _Place(f"us:{city}, {state.lower()}", f"us:{state}", np.nan, np.nan)
+            city, state = normalise_us_city(us["city"]), us["state"].upper()
+            lat, lon = self._us.get((city, state), (np.nan, np.nan))
+            return _Place(f"us:{city}, {state.lower()}", f"us:{state}", lat, lon)
         place = self._by_name.get(text) or self._by_name.get(_short(text))
         if place is not None:
             return place
@@ -155,11 +175,12 @@ class Gazetteer:
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
     """The gazetteer from the tables shipped inside the package (built once per process)."""
-    return Gazetteer(_read_table("cn_provinces.csv"), _read_table("cn_cities.csv"), _read_table("cn_counties.csv"))
+    return Gazetteer(_read_table("cn_provinces.csv"), _read_table("cn_cities.csv"), _read_table("cn_counties.csv"),
+                     _read_table("us_places.csv"))
 
 
 def _read_table(name: str) -> pd.DataFrame:
-    codes = {"code": str, "city_code": str, "province_code": str, "county_code": str}
+    codes = {"code": str, "city_code": str, "province_code": str, "county_code": str, "city": str, "state": str}
     with resources.as_file(resources.files("features.data").joinpath(name)) as path:
         return pd.read_csv(path, dtype=codes)
 

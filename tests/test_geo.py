@@ -23,6 +23,9 @@ from features.geo import haversine_km, load_gazetteer
     ("黑龙江省", None, "cn:23"),               # a province: region only
     ("Bellingham, WA", "us:bellingham, wa", "us:WA"),
     ("bellingham ,wa", "us:bellingham, wa", "us:WA"),
+    ("St. Louis, MO", "us:saint louis, mo", "us:MO"),   # one spelling for St. / Saint, Ft / Fort, "... City"
+    ("Saint Louis, MO", "us:saint louis, mo", "us:MO"),
+    ("New York City, NY", "us:new york, ny", "us:NY"),
     ("朝阳区", "朝阳区", None),                 # in Beijing and in Changchun: decides nothing
     ("", None, None),
 ])
@@ -47,3 +50,16 @@ def test_many_repeated_values_resolve_once_each() -> None:
     column = pd.Series(["230100", "Bellingham, WA", ""] * 100_000)
     places = load_gazetteer().resolve(column)
     assert len(places.city_key) == 300_000 and places.city_key[3] == "cn:230100"
+
+
+def test_us_places_have_coordinates_from_the_shipped_geonames_table() -> None:
+    """The US board's "City, ST" strings get points (features/data/us_places.csv), so distance and the radius
+    filters work there too; a place too small for the table keeps its keys and has no point."""
+    places = load_gazetteer().resolve(pd.Series(["Newark, NJ", "Garden City, NY", "Ft Lauderdale, FL",
+                                                 "Nowhereville Xyz, WA"]))
+    lat, lon = places.lat, places.lon
+    assert 40.5 < lat[0] < 41 and -74.5 < lon[0] < -74
+    km = haversine_km(lat[:1], lon[:1], lat[1:2], lon[1:2])
+    assert 30 < km[0] < 60  # Newark - Garden City (Long Island) is about 45 km
+    assert 25 < lat[2] < 27
+    assert np.isnan(lat[3]) and places.region_key[3] == "us:WA"
