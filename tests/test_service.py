@@ -1200,7 +1200,7 @@ def test_times_outside_the_supported_range_are_refused_and_never_journalled(
     event = {"seeker_id": seeker, "job_id": env.jobs.index[0], "event": "viewed", "timestamp": "9999-01-01T00:00Z"}
     _fails(Code.INVALID_ARGUMENT, server.client.record_events, [event])
     # the same bound for an inline (unstored) job of RecommendSeekers
-    assert f"profile.{column}" in _fails(Code.INVALID_ARGUMENT, server.client.recommend_seekers, profile=job, k=3)
+    assert f"profile[0].{column}" in _fails(Code.INVALID_ARGUMENT, server.client.recommend_seekers, profile=job, k=3)
     assert server.core is not None and server.core.store.sequence == 0
     _restarts_to_the_same_state(env, fresh, server, seeker)
 
