@@ -33,7 +33,7 @@ from benchmarks.fuzz import build_world
 from matcher.service.client import MatchClient
 from matcher.store import Store
 
-__all__ = ["KillResult", "kill_loop", "main"]
+__all__ = ["KillResult", "ServeProcess", "kill_loop", "main"]
 
 _SERVING = re.compile(r"serving matcher\.v1\.MatchService on (\S+:\d+)\n")
 
@@ -57,10 +57,12 @@ class KillResult:
                 "restart_s_median": times[len(times) // 2] if times else None}
 
 
-class _Server:
-    def __init__(self, argv: list[str], log: Path) -> None:
+class ServeProcess:
+    """`python -m matcher.cli serve ...` as a child process, its stdout read by a thread (tests use it too)."""
+
+    def __init__(self, argv: list[str], log: Path, cwd: Path | None = None) -> None:
         self._log = log.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "matcher.cli", *argv], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "matcher.cli", *argv], cwd=cwd, stdout=subprocess.PIPE,
                                      stderr=self._log, text=True, encoding="utf-8")
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -71,6 +73,7 @@ class _Server:
             self.lines.put(line)
 
     def wait_serving(self, timeout: float = 120) -> str:
+        """The host:port the server reports once it serves; RuntimeError if it exits or takes too long."""
         limit = time.monotonic() + timeout
         while time.monotonic() < limit:
             try:
@@ -83,7 +86,8 @@ class _Server:
                 return match.group(1)
         raise RuntimeError("matcher serve did not report serving in time")
 
-    def kill(self) -> None:
+    def close(self) -> None:
+        """SIGKILL if still running (the point of kill -9 tests), then reap it."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
@@ -144,26 +148,19 @@ def _check(client: MatchClient, truth: _Truth, journal: Path, probe_seeker: str,
     info = client.model_info()
     if info.journal_sequence < truth.sequence:
         lost.append(f"journal sequence {info.journal_sequence} < acknowledged {truth.sequence}")
-    for sid, alive in truth.seekers.items():
-        if sid in truth.unknown:
-            continue
-        try:
-            client.score_pairs([sid], [probe_job])
-            if not alive:
-                lost.append(f"deleted seeker {sid} is back")
-        except grpc.RpcError as exc:
-            if alive:
-                lost.append(f"seeker {sid}: {exc.code().name}")
-    for jid, alive in truth.jobs.items():
-        if jid in truth.unknown:
-            continue
-        try:
-            client.score_pairs([probe_seeker], [jid])
-            if not alive:
-                lost.append(f"deleted job {jid} is back")
-        except grpc.RpcError as exc:
-            if alive:
-                lost.append(f"job {jid}: {exc.code().name}")
+    checks = (("seeker", truth.seekers, lambda key: client.score_pairs([key], [probe_job])),
+              ("job", truth.jobs, lambda key: client.score_pairs([probe_seeker], [key])))
+    for kind, table, probe in checks:
+        for key, alive in table.items():
+            if key in truth.unknown:
+                continue
+            try:
+                probe(key)
+                if not alive:
+                    lost.append(f"deleted {kind} {key} is back")
+            except grpc.RpcError as exc:
+                if alive:
+                    lost.append(f"{kind} {key}: {exc.code().name}")
     with Store(journal) as store:  # WAL: reading beside the running server is safe
         stored = store.counts()["events"]
     if stored < truth.events:
@@ -188,26 +185,26 @@ def kill_loop(kills: int, seed: int = 0, log: Any = print) -> KillResult:
         began = time.monotonic()
         for round_no in range(kills + 1):
             started = time.monotonic()
-            server = _Server(argv, Path(tmp) / "serve.log")
+            server = ServeProcess(argv, Path(tmp) / "serve.log")
             try:
                 target = server.wait_serving()
             except RuntimeError as exc:
                 result.restarts_failed.append(f"restart {round_no}: {exc}")
-                server.kill()
+                server.close()
                 break
             result.restart_seconds.append(time.monotonic() - started)
             with MatchClient(target, timeout=20) as client:
                 result.lost += [f"after kill {round_no}: {m}" for m in _check(client, truth, journal, probe_seeker,
                                                                              probe_job)]
                 if round_no == kills:
-                    server.kill()
+                    server.close()
                     break
                 stop, counter = threading.Event(), [0]
                 writer = threading.Thread(target=_writes, args=(client, truth, rng, template, stop, counter,
                                                                 round_no), daemon=True)
                 writer.start()
                 time.sleep(rng.uniform(0.1, 1.5))
-                server.kill()
+                server.close()
                 result.kills += 1
                 stop.set()
                 writer.join(timeout=30)

@@ -13,8 +13,6 @@ import queue
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +26,7 @@ import pandas as pd
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from benchmarks.kill9 import ServeProcess
 from benchmarks.synth import generate
 from features.pairs import FEATURE_NAMES
 from matcher import api
@@ -969,39 +968,8 @@ def test_not_serving_and_unavailable_until_the_catalogue_is_loaded(env: Env, tmp
 # --------------------------------------------------------------------------------------------------------------
 
 
-class _Process:
-    """`python -m matcher.cli serve ...` with its stdout read by a thread."""
-
-    def __init__(self, argv: list[str], log: Path) -> None:
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "matcher.cli", *argv], cwd=REPO, stdout=subprocess.PIPE,
-                                     stderr=self._log, text=True, encoding="utf-8")
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def wait_serving(self, timeout: float = 60) -> str:
-        limit = time.monotonic() + timeout
-        while time.monotonic() < limit:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                assert self.proc.poll() is None, f"matcher serve exited with {self.proc.returncode}"
-                continue
-            match = re.fullmatch(r"serving matcher\.v1\.MatchService on (\S+:\d+)\n", line)
-            if match:
-                return match.group(1)
-        raise AssertionError("matcher serve did not report serving in time")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=30)
-        self._log.close()
+def _process(argv: list[str], log: Path) -> ServeProcess:
+    return ServeProcess(argv, log, cwd=REPO)
 
 
 @pytest.mark.slow
@@ -1011,7 +979,7 @@ def test_acknowledged_writes_survive_kill_9(env: Env, tmp_path: Path) -> None:
             "--port", "0"]
     seekers = _active_seekers(env, 12)
     seeker_template = _seekers_without_events(env)[0]
-    first = _Process(argv, tmp_path / "serve.log")
+    first = _process(argv, tmp_path / "serve.log")
     try:
         with MatchClient(first.wait_serving(), timeout=20) as client:
             before = client.model_info()
@@ -1037,7 +1005,7 @@ def test_acknowledged_writes_survive_kill_9(env: Env, tmp_path: Path) -> None:
     finally:
         first.close()
 
-    second = _Process(argv, tmp_path / "serve.log")
+    second = _process(argv, tmp_path / "serve.log")
     try:
         with MatchClient(second.wait_serving(), timeout=20) as client:
             info = client.model_info()
@@ -1064,10 +1032,22 @@ def test_acknowledged_writes_survive_kill_9(env: Env, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def test_serve_stops_gracefully_letting_calls_in_flight_finish(env: Env, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = load_settings(data=str(env.data_dir), model=str(env.model_dir), journal=str(tmp_path / "j.sqlite"),
-                             host=HOST, port=0, grace_s=10.0)
+def _hold_score_pairs(monkeypatch: pytest.MonkeyPatch, hold: Callable[[], Any]) -> threading.Event:
+    """Make every ScorePairs run `hold()` on the engine thread before scoring; the event is set once one does."""
+    entered = threading.Event()
+    original = queries.score_pairs
+
+    def held(live: Any, s: Any, j: Any) -> Any:
+        entered.set()
+        hold()
+        return original(live, s, j)
+
+    monkeypatch.setattr(queries, "score_pairs", held)
+    return entered
+
+
+def _serve_in_thread(settings: ServerSettings) -> tuple[threading.Thread, threading.Event, str, list[BaseException]]:
+    """`serve()` on a thread, as the process runs it: (thread, its stop event, host:port once serving, errors)."""
     ports: queue.Queue[int] = queue.Queue()
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -1075,25 +1055,24 @@ def test_serve_stops_gracefully_letting_calls_in_flight_finish(env: Env, tmp_pat
     def run() -> None:
         try:
             serve(settings, ready=ports.put, stop_event=stop)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
             errors.append(exc)
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    target = f"{HOST}:{ports.get(timeout=60)}"
+    return thread, stop, f"{HOST}:{ports.get(timeout=60)}", errors
+
+
+def test_serve_stops_gracefully_letting_calls_in_flight_finish(env: Env, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(data=str(env.data_dir), model=str(env.model_dir), journal=str(tmp_path / "j.sqlite"),
+                             host=HOST, port=0, grace_s=10.0)
+    thread, stop, target, errors = _serve_in_thread(settings)
     seekers = _active_seekers(env, 4)
-    entered = threading.Event()
-    original = queries.score_pairs
-
-    def slow(live: Any, s: Any, j: Any) -> Any:
-        entered.set()
-        time.sleep(1.5)
-        return original(live, s, j)
-
     with MatchClient(target, timeout=20) as client:
         assert client.health() == "SERVING"
         jobs = [client.recommend_jobs(s, k=1)[0] for s in seekers]
-        monkeypatch.setattr(queries, "score_pairs", slow)
+        entered = _hold_score_pairs(monkeypatch, lambda: time.sleep(1.5))
         in_flight = client.stub.ScorePairs.future(
             pb.ScorePairsRequest(seeker_ids=seekers, job_ids=[m.id for m in jobs]), timeout=20)
         assert entered.wait(10)
@@ -1115,25 +1094,12 @@ def test_serve_stops_within_its_grace_even_when_a_call_does_not_finish(env: Env,
     """grace_s bounds the whole stop (drain, in-flight calls, engine, journal): with 2 s it once took 10 s."""
     settings = load_settings(data=str(env.data_dir), model=str(env.model_dir), journal=str(tmp_path / "j.sqlite"),
                              host=HOST, port=0, grace_s=2.0, drain_s=0.5)
-    ports: queue.Queue[int] = queue.Queue()
-    stop = threading.Event()
-    thread = threading.Thread(target=serve, args=(settings,), kwargs={"ready": ports.put, "stop_event": stop},
-                              daemon=True)
-    thread.start()
-    target = f"{HOST}:{ports.get(timeout=60)}"
+    thread, stop, target, _ = _serve_in_thread(settings)
     release = threading.Event()
-    entered = threading.Event()
-    original = queries.score_pairs
-
-    def stuck(live: Any, s: Any, j: Any) -> Any:
-        entered.set()
-        release.wait(30)
-        return original(live, s, j)
-
     seeker = _active_seekers(env, 1)[0]
     with MatchClient(target, timeout=20) as client:
         job = client.recommend_jobs(seeker, k=1)[0].id
-        monkeypatch.setattr(queries, "score_pairs", stuck)
+        entered = _hold_score_pairs(monkeypatch, lambda: release.wait(30))
         in_flight = client.stub.ScorePairs.future(pb.ScorePairsRequest(seeker_ids=[seeker], job_ids=[job]),
                                                   timeout=30)
         assert entered.wait(10)
