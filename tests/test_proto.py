@@ -399,7 +399,7 @@ def test_score_pairs_response_keeps_the_order_of_the_pairs() -> None:
 
 
 def test_write_response_round_trips() -> None:
-    result = WriteResult(written=3, not_found=2, sequence=2**40 + 7)
+    result = WriteResult(written=3, not_found=2, sequence=2**40 + 7, replayed=True)
     msg = pb.WriteResponse.FromString(convert.write_response(result, "req-w").SerializeToString())
     assert msg.request_id == "req-w"
     assert convert.write_result(msg) == result
