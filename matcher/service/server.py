@@ -144,7 +144,7 @@ def _shut_down(running: RunningServer, core: MatchCore | None, settings: ServerS
     away, and a health probe reads NOT_SERVING rather than a closed port), then new calls refused while those in
     flight finish, then the engine and the journal closed. A call still running at the end is cut off."""
     end = time.monotonic() + settings.grace_s
-    drain = min(settings.drain_s, settings.grace_s)
+    drain = min(settings.drain_s, settings.grace_s) if core is not None else 0.0  # nothing served: nothing to drain
     _log.info("stopping: NOT_SERVING for %gs, then %gs grace for calls in flight", drain, settings.grace_s - drain)
     running.set_serving(False)
     time.sleep(drain)
