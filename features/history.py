@@ -49,6 +49,14 @@ class PairCounts:
         return out
 
 
+def _mean_per_row(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Mean of the finite `values` per row index (n rows), NaN for a row with none."""
+    ok = np.isfinite(values)
+    total = np.bincount(rows[ok], weights=values[ok], minlength=n)
+    count = np.bincount(rows[ok], minlength=n)
+    return np.divide(total, count, out=np.full(n, np.nan), where=count > 0)
+
+
 def _totals(codes: np.ndarray, n: int) -> np.ndarray:
     """Counts per code with a trailing 'unknown' slot that stays 0 (for slot_lookup)."""
     out = np.zeros(n + 1, dtype=np.float32)
@@ -84,6 +92,10 @@ class Snapshot:
     city_out: np.ndarray          # (n_cities + 1,) float32
     region_flow: PairCounts
     region_out: np.ndarray        # (n_regions + 1,) float32
+    # Where a seeker's past interactions were: the mean point of the jobs they turned to (NaN: none located). A
+    # seeker who viewed jobs around one town keeps looking there, whatever the home city on the profile says.
+    hist_lat: np.ndarray          # (n_seekers,) float64
+    hist_lon: np.ndarray
 
 
 def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until: pd.Timestamp,
@@ -150,4 +162,5 @@ def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until:
         city_out=_totals(seeker_city, n_cities),
         region_flow=PairCounts.build(seeker_region, j_region, n_regions),
         region_out=_totals(seeker_region, n_regions),
+        hist_lat=_mean_per_row(catalogue.jobs.lat[j], s, n_s), hist_lon=_mean_per_row(catalogue.jobs.lon[j], s, n_s),
     )

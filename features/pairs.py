@@ -27,6 +27,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "same_city",
     "same_region",
     "distance_km",
+    "hist_distance_km",     # distance from the job to the mean point of the jobs the seeker interacted with before
     "in_desired_city",
     "city_flow_share",      # share of past interactions by seekers of this city that went to the job's city
     "region_flow_share",    # the same for regions (province / state)
@@ -121,6 +122,11 @@ def _chunk_features(cat: Catalogue, snap: Snapshot, si: np.ndarray, ji: np.ndarr
     f["same_city"] = _known_equal(s.city[si], jc)
     f["same_region"] = _known_equal(s.region[si], jr)
     f["distance_km"] = haversine_km(s.lat[si], s.lon[si], j.lat[ji], j.lon[ji])
+    # Seekers added live after the snapshot was built (rows past its end) have no history yet.
+    known = si < len(snap.hist_lat)
+    at = np.where(known, si, 0)
+    f["hist_distance_km"] = np.where(known, haversine_km(snap.hist_lat[at], snap.hist_lon[at], j.lat[ji], j.lon[ji]),
+                                     nan)
     desired = cat.desired_city[si]
     wanted = (desired == jc[:, None]).any(axis=1) & (jc >= 0)
     f["in_desired_city"] = np.where(desired[:, 0] >= 0, wanted, nan)

@@ -243,6 +243,7 @@ class LiveCatalogue:
         scratch_cat = dataclasses.replace(cat, seekers=side, desired_city=desired)
         scratch_snap = dataclasses.replace(
             snap, hist_emb=np.zeros((1, snap.hist_emb.shape[1]), dtype=np.float32),
+            hist_lat=np.full(1, np.nan), hist_lon=np.full(1, np.nan),
             n_hist=np.zeros(1, dtype=np.float32), hist_region_mode=np.full(1, -1, dtype=np.int32),
             hist_city=_empty_counts(), hist_region=_empty_counts(), hist_employer=_empty_counts(),
             hist_job=_empty_counts())
