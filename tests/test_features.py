@@ -139,3 +139,12 @@ def test_lexical_rows_keep_each_halfs_heaviest_terms() -> None:
     dropped = np.setdiff1d(np.flatnonzero(char_full), kept)
     assert char_full[kept].min() >= char_full[dropped].max() - 1e-7  # the heaviest n-grams (ties either way)
     assert np.linalg.norm(char_cut) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_hist_distance_is_measured_from_where_the_seeker_looked_before(tiny: pd.DataFrame) -> None:
+    """s1 viewed and applied to j1 (Harbin) before the cut-off: Harbin jobs are 0 km from that history, Shanghai's
+    about 1,700 km; s2's only event is after the cut-off, so s2 has no history point (NaN, not 0)."""
+    km = tiny["hist_distance_km"].to_numpy()  # pairs (s1, j1..j3), (s2, j1..j3)
+    assert km[0] == pytest.approx(0.0, abs=1.0)
+    assert 1500 < km[2] < 2000
+    assert np.isnan(km[3:]).all()
