@@ -122,11 +122,12 @@ def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: s
     deleted = [key for key, record in changes.items() if record is None]
     upserted = _journal_frame([r for r in changes.values() if r is not None], columns, validate, what, quarantine)
     position = pd.Index(base[id_column]).get_indexer(upserted[id_column])
-    kept = base[~base[id_column].isin(upserted[id_column])].copy()
+    unchanged = ~base[id_column].isin(upserted[id_column]).to_numpy()
+    kept = base[unchanged].copy()
     kept[DELETED_COLUMN] = np.where(kept[id_column].isin(deleted), "1", "")
     # Rows keep the positions they had live: a folder row replaced by an upsert stays where it was, new ids follow
     # in the order they first arrived, so that ties between equal scores break the same way after a restart.
-    order = np.concatenate([np.flatnonzero(~base[id_column].isin(upserted[id_column]).to_numpy()),
+    order = np.concatenate([np.flatnonzero(unchanged),
                             np.where(position >= 0, position, len(base) + np.arange(len(upserted)))])
     out = pd.concat([kept, upserted], ignore_index=True)
     out = out.iloc[np.argsort(order, kind="stable")]
@@ -266,7 +267,7 @@ class MatchCore:
             journal_quarantined=self.quarantined)
 
     # ---- reads ---------------------------------------------------------------------------------------------------
-    def _check_k(self, k: int, lists: dict[str, Sequence[str]] | None = None) -> None:
+    def _check_request(self, k: int, lists: dict[str, Sequence[str]] | None = None) -> None:
         """k in range and every list of the request within max_list_items: no request may buy unbounded work
         (30,000 filter cities held the engine thread for 12 s while every other call timed out)."""
         if not 1 <= k <= self.settings.max_k:
@@ -284,13 +285,13 @@ class MatchCore:
             raise DeadlineExceededError("deadline exceeded") from None
 
     def recommend_jobs(self, query: JobQuery, deadline: float) -> list[Match]:
-        self._check_k(query.k, {"filter.cities": query.filter.cities, "filter.job_types": query.filter.job_types})
+        self._check_request(query.k, {"filter.cities": query.filter.cities, "filter.job_types": query.filter.job_types})
         result: list[Match] = self._wait(self.worker.read(queries.recommend_jobs, replace(query, deadline=deadline),
                                                           deadline), deadline)
         return result
 
     def recommend_seekers(self, query: SeekerQuery, deadline: float) -> list[Match]:
-        self._check_k(query.k, {"filter.cities": query.filter.cities,
+        self._check_request(query.k, {"filter.cities": query.filter.cities,
                                 "filter.priority_groups": query.filter.priority_groups})
         run = functools.partial(queries.recommend_seekers, policy=self.policy)
         result: list[Match] = self._wait(self.worker.read(run, replace(query, deadline=deadline), deadline),
@@ -298,7 +299,7 @@ class MatchCore:
         return result
 
     def recommend_nearby(self, query: NearbyQuery, deadline: float) -> list[NearbyMatch]:
-        self._check_k(query.k, {"job_types": query.job_types})
+        self._check_request(query.k, {"job_types": query.job_types})
         result: list[NearbyMatch] = self._wait(
             self.worker.read(queries.recommend_nearby, replace(query, deadline=deadline), deadline), deadline)
         return result
@@ -341,14 +342,14 @@ class MatchCore:
         if n > self.settings.max_items_per_call:
             raise LimitExceededError(f"{field}: at most {self.settings.max_items_per_call} items per call")
 
-    def _write(self, journal: Callable[[Hook, str], int], apply: Callable[[LiveCatalogue], int], n: int,
+    def _write(self, journal: Callable[[Hook, str], int], apply: Callable[[LiveCatalogue], int | None], n: int,
                deadline: float, key: str, market: Callable[[], None] | None = None) -> WriteResult:
         """Journal a write and apply it inside one journal transaction: the engine applies it to the served
         catalogue before the commit, so a write it cannot apply is rolled back and answered with its error, and
         the journal holds only writes that were applied (what a restart replays). Its waits ignore the caller's
         deadline: once journalling has begun, the outcome is settled either way before the call returns.
 
-        `apply` returns how many of the n items it found (n for upserts and events). A `key` seen before answers
+        `apply` returns how many of the n items it found (None: all of them). A `key` seen before answers
         the first call's result and applies nothing (a retry after DEADLINE_EXCEEDED or UNAVAILABLE)."""
         key = key.strip()
         if len(key) > _MAX_KEY_CHARS:
@@ -357,7 +358,8 @@ class MatchCore:
         outcome: list[tuple[int, int]] = []
 
         def apply_now() -> tuple[int, int]:
-            found = int(self.worker.write(apply).result())
+            found = self.worker.write(apply).result()
+            found = n if found is None else int(found)
             if market is not None:
                 market()
             outcome.append((found, n - found))
@@ -383,13 +385,9 @@ class MatchCore:
         if not records:
             return WriteResult(0, 0, self.store.sequence)
         frame = _validated(kind, records, kind)
-
-        def apply(live: LiveCatalogue) -> int:
-            _upsert_live(live, kind, frame)
-            return len(records)
-
-        return self._write(lambda hook, k: self.store.upsert(kind, list(records), hook, k), apply, len(records),
-                           deadline, key, lambda: self.market.upserted(kind, frame))
+        return self._write(lambda hook, k: self.store.upsert(kind, list(records), hook, k),
+                           lambda live: _upsert_live(live, kind, frame), len(records), deadline, key,
+                           lambda: self.market.upserted(kind, frame))
 
     def upsert_seekers(self, records: Sequence[Record], deadline: float, key: str = "") -> WriteResult:
         return self._upsert("seekers", records, deadline, key)
@@ -419,13 +417,8 @@ class MatchCore:
         if not records:
             return WriteResult(0, 0, self.store.sequence)
         frame = validate_events(_frame(records, EVENT_COLUMNS), "events")
-
-        def apply(live: LiveCatalogue) -> int:
-            live.record_events(frame)
-            return len(records)
-
-        return self._write(lambda hook, k: self.store.append_events(list(records), hook, k), apply, len(records),
-                           deadline, key)
+        return self._write(lambda hook, k: self.store.append_events(list(records), hook, k),
+                           lambda live: live.record_events(frame), len(records), deadline, key)
 
     def close(self, timeout: float | None = None) -> None:
         self.worker.stop(timeout)

@@ -48,7 +48,8 @@ class LiveMarket:
             # A job the service accepted is open in the catalogue from now on, whatever its posted_at says (the
             # catalogue's rule: open until it expires). Counting it from the clock keeps both views alike; moving
             # the clock to its posting instead let one job posted in 2200 close every other job in the market.
-            rows = rows.assign(posted_at=rows["posted_at"].where(~(rows["posted_at"] > self._now()), self._now()))
+            now = self._now()
+            rows = rows.assign(posted_at=rows["posted_at"].where(~(rows["posted_at"] > now), now))
         with self._lock:
             self._pending.append((kind, rows))
 

@@ -158,10 +158,12 @@ def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Out
                                   explain(scratch.cat, np.zeros(len(jobs), np.int64), jobs))
         except MatcherError as exc:
             out[i] = exc
-    late = [r for r, i in enumerate(where) if time.monotonic() > queries[i].deadline]  # before the shared pass
-    for r in reversed(late):
-        out[where[r]] = DeadlineExceededError("deadline exceeded while the engine worked on the call")
-        del rows[r], masks[r], where[r]
+    for r in reversed(range(len(where))):  # once more before the shared pass: the calls' own parts took time
+        try:
+            _check_deadline(queries[where[r]].deadline)
+        except DeadlineExceededError as exc:
+            out[where[r]] = exc
+            del rows[r], masks[r], where[r]
     if rows:
         k = max(queries[i].k for i in where)
         recs = rank_candidates(live.bundle, cat, snap, live.generator, np.asarray(rows, dtype=np.int64), k,
