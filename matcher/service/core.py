@@ -170,14 +170,14 @@ class MatchCore:
         self.store = Store(settings.journal)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
-        live, self.market, _ = self._build(None)
+        live, self.market, _, self.quarantined = self._build(None)
         self.loaded_at = _utc_now()
         self.worker = EngineWorker(live, max_queue=settings.max_queue, max_batch=settings.max_batch)
 
     # ---- model and catalogue -----------------------------------------------------------------------------------
-    def _build(self, version: str | None) -> tuple[LiveCatalogue, LiveMarket, int]:
-        """The catalogue and market view of `version` over the data folder + journal, and the journal sequence they
-        include."""
+    def _build(self, version: str | None) -> tuple[LiveCatalogue, LiveMarket, int, int]:
+        """The catalogue and market view of `version` over the data folder + journal, the journal sequence they
+        include and how many journal entries the build quarantined."""
         root = Path(self.settings.model)
         if version:
             if len(version) > _MAX_VERSION_CHARS or not _VERSION.match(version):
@@ -193,13 +193,13 @@ class MatchCore:
         folder = load_folder(self.settings.data)
         quarantine: list[str] = []
         data = restore(self.settings.data, replay, base=folder, quarantine=quarantine)
-        self.quarantined = len(quarantine)
         # The "data" clock is the folder's latest moment, as for `matcher batch`, never the journal's: a write dated
         # in the future must not move the clock at the next restart (every job would then be a month old or
         # expired, unlike the state that was served when the write was acknowledged).
         live = LiveCatalogue(bundle, data, as_of=self._as_of(folder), n_candidates=self.settings.n_candidates)
         self._warm_up(live)
-        return live, LiveMarket(data, live.as_of, follow_now=self.settings.as_of == "now"), replay.sequence
+        return (live, LiveMarket(data, live.as_of, follow_now=self.settings.as_of == "now"), replay.sequence,
+                len(quarantine))
 
     @staticmethod
     def _catch_up(live: LiveCatalogue, market: LiveMarket, writes: list[Write]) -> None:
@@ -241,7 +241,7 @@ class MatchCore:
         for that, apply the writes journalled since the build began and swap; on any failure keep the old."""
         with self._reload_lock:
             try:
-                live, market, sequence = self._build(version or None)
+                live, market, sequence, quarantined = self._build(version or None)
             except MatcherError:
                 raise
             except Exception as exc:  # a model that loads but cannot rank is refused like one that cannot load
@@ -250,7 +250,7 @@ class MatchCore:
                 missed = self.store.since(sequence)
                 self._catch_up(live, market, missed)
                 self.worker.write(lambda _old: self.worker.swap(live)).result()
-                self.market = market
+                self.market, self.quarantined = market, quarantined
                 self.loaded_at = _utc_now()
         _log.info("now serving model %s (%d writes caught up after the build)", live.bundle.version, len(missed))
         return self.info()
