@@ -51,6 +51,7 @@ _STRINGS = ("", " ", "  padded  ", "\t", "|", "a|b|c", "||", "x" * 300, "y" * 50
             "110105", "北京", "Atlantis", "../../etc/passwd", "_journal_deleted")
 _NUMBERS = (float("nan"), float("inf"), float("-inf"), 1e308, -1e308, 0.0, -5.0, 91.0, 181.0, 5e9, 2.0**63, 3.5)
 _INTS = (-1, 0, 1, 3, 100, 101, 10_001, 2**31 - 1)
+_WORLD_SEED = 0
 _WEIGHTS = [14, 10, 8, 5, 6, 12, 12, 4, 4, 10, 3, 0.4]  # per RPC, in the order of _Mutator.request
 
 
@@ -82,8 +83,10 @@ class _World:
     jobs: pd.DataFrame
 
 
-def build_world(root: Path, seed: int) -> _World:
-    synth = generate(300, 200, seed=seed, events_per_seeker=3.0)
+def build_world(root: Path) -> _World:
+    """The synthetic folder, model and a truncated model version the fuzz and the kill -9 loop run against. Its
+    seed is fixed: some seeds give an event log too short to train on, and --seed varies the calls, not the data."""
+    synth = generate(300, 200, seed=_WORLD_SEED, events_per_seeker=3.0)
     data_dir = root / "data"
     synth.write(data_dir)
     data = api.load_data(data_dir)
@@ -241,7 +244,7 @@ def fuzz_service(seconds: float, seed: int = 0, max_calls: int | None = None,
     result = FuzzResult()
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="matcher-fuzz-") as tmp:
-        world = build_world(Path(tmp), seed)
+        world = build_world(Path(tmp))
         journal = Path(tmp) / "journal.sqlite"
         core, running, client, _ = _start(world, journal)
         mutator = _Mutator(world, rng)

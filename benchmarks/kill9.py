@@ -173,7 +173,7 @@ def kill_loop(kills: int, seed: int = 0, log: Any = print) -> KillResult:
     rng = random.Random(seed)
     truth = _Truth()
     with tempfile.TemporaryDirectory(prefix="matcher-kill9-") as tmp:
-        world = build_world(Path(tmp), seed)
+        world = build_world(Path(tmp))
         journal = Path(tmp) / "journal.sqlite"
         argv = ["serve", "--data", str(world.data_dir), "--model", str(world.model_dir), "--journal", str(journal),
                 "--port", "0"]
