@@ -42,9 +42,9 @@ def _peak_rss_gib() -> float:
 
 def _prepare(work: Path, n_seekers: int, n_jobs: int, seed: int) -> tuple[Path, Path]:
     """Write the benchmark folder and train the model once; both are reused by every run."""
-    from benchmarks.synth import generate
     from matcher import api
-    from matcher.training import TrainConfig
+    from matcher.offline.synthetic import generate
+    from matcher.offline.training import TrainConfig
 
     data_dir, model_dir = work / f"data-{n_seekers}x{n_jobs}", work / "model"
     if not (data_dir / "seekers.csv").exists():
@@ -64,9 +64,9 @@ def _prepare(work: Path, n_seekers: int, n_jobs: int, seed: int) -> tuple[Path, 
 
 def _engine_worker(data_dir: Path, model_dir: Path, k: int, candidates: int, out: Path) -> dict[str, Any]:
     from matcher import api
-    from matcher.batch import run_batch
-    from matcher.engine import MatchEngine
-    from matcher.push import PushConfig
+    from matcher.batch.push import PushConfig
+    from matcher.batch.run import run_batch
+    from matcher.engine.matching import MatchEngine
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -109,7 +109,7 @@ def _naive_worker(data_dir: Path, model_dir: Path, k: int, sample: int, seed: in
     from features.history import build_snapshot
     from features.pairs import pair_features
     from matcher import api
-    from matcher.engine import open_job_mask
+    from matcher.engine.matching import open_job_mask
 
     started = time.perf_counter()
     bundle = api.load(model_dir)

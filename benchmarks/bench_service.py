@@ -3,7 +3,7 @@ UpsertJobs calls flow, over synthetic catalogues of several sizes.
 
     python -m benchmarks.bench_service --jobs 200000 1000000 --seekers 50000 --seconds 20 --runs 3
 
-- Data: one synthetic folder per catalogue size (benchmarks.synth) and one model trained on a separate small
+- Data: one synthetic folder per catalogue size (matcher.offline.synthetic) and one model trained on a separate small
   synthetic set, both cached under `--work` (bench_batch's `_prepare`).
 - Server: `matcher serve` in its own process on 127.0.0.1, default settings, a fresh journal per size. Start-up
   time is spawn → its "serving" line (load, catalogue build, warm-up); peak RSS is its VmHWM from /proc.

@@ -94,7 +94,7 @@ def _features(work: Path, data_dir: Path, model_dir: Path, n_seekers: int, n_can
     """Engine feature rows for n_seekers sampled seekers x their n_candidates retrieved jobs (cached)."""
     from features.pairs import pair_features
     from matcher import api
-    from matcher.engine import MatchEngine
+    from matcher.engine.matching import MatchEngine
 
     version = (model_dir / "CURRENT").read_text(encoding="utf-8").strip()
     path = work / f"rows-{data_dir.name}-{version}-{n_seekers}x{n_candidates}-{seed}.npz"
@@ -245,7 +245,7 @@ def _tl2cgen(model_file: Path, work: Path, gtil_wanted: bool) -> tuple[Family, F
 
 def _rankings(scores: np.ndarray, rows: Rows) -> np.ndarray:
     """(n_seekers, n_candidates) candidate columns in ranking order, as the engine orders them."""
-    from matcher.engine import rank_order
+    from matcher.engine.matching import rank_order
 
     valid = rows.cand >= 0
     matrix = np.full(rows.cand.shape, -np.inf)

@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_two_way --seekers 12000 --jobs 3000 --seeds 11 12 --selectivity 0 3
 
-Per (seed, employer selectivity): `benchmarks.synth.generate` (20 interactions per seeker; selectivity 0: employers
+Per (seed, employer selectivity): `synthetic.generate` (20 interactions per seeker; selectivity 0: employers
 accept what seekers want, 3: they also want experience and education above the post's), `matcher train --two-way`
 with the weight tuned on validation placements, `matcher evaluate` on the 14-day hold-out. The mutual score and the
 seeker side alone re-rank the same retrieval candidates; both are scored on all outcomes (NDCG@10, what the seeker
@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.synth import generate
 from matcher import api
+from matcher.offline.synthetic import generate
+from matcher.offline.training import TrainConfig
 from matcher.progress import Progress
-from matcher.training import TrainConfig
 from models.report import markdown_table
 
 

@@ -30,16 +30,16 @@ from typing import Any
 import grpc
 import pandas as pd
 
-from benchmarks.synth import generate
 from matcher import api
 from matcher.data import load_folder
 from matcher.errors import MatcherError
+from matcher.offline.synthetic import generate
+from matcher.offline.training import TrainConfig
 from matcher.service.client import MatchClient
 from matcher.service.convert import pb
 from matcher.service.core import MatchCore
 from matcher.service.server import RunningServer, create_server
 from matcher.service.settings import ServerSettings, load_settings
-from matcher.training import TrainConfig
 
 __all__ = ["FuzzResult", "build_world", "fuzz_service", "fuzz_loaders", "main"]
 

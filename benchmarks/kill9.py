@@ -31,7 +31,7 @@ import grpc
 
 from benchmarks.fuzz import build_world
 from matcher.service.client import MatchClient
-from matcher.store import Store
+from matcher.service.store import Store
 
 __all__ = ["KillResult", "ServeProcess", "kill_loop", "main"]
 

@@ -2,7 +2,7 @@
 
 Everything here depends only on the profiles, never on events, so one Catalogue serves every time snapshot.
 Codes (cities, regions, skills, employers) come from append-only vocabularies and skills live in `SkillSets`, so
-the gRPC server can add and replace rows (matcher.live) without re-encoding the rows it already holds.
+the gRPC server can add and replace rows (matcher.service.live) without re-encoding the rows it already holds.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ So every text the encoder sees (fit and transform, seekers and jobs) goes throug
 
 Each match also takes the separators after it, so a statement made only of protected facts disappears completely
 and the remaining text embeds exactly as if it had never been written: the audit's text counterfactual
-(matcher.audit) checks that by writing such statements into seekers' text and requiring identical rankings.
+(matcher.policy.audit) checks that by writing such statements into seekers' text and requiring identical rankings.
 Patterns keep to the RE2 subset documented in features.discrimination, so large columns run in Arrow's kernels.
 """
 

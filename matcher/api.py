@@ -19,13 +19,13 @@ import pandas as pd
 from features.catalogue import build_catalogue
 from features.history import build_snapshot
 from features.pairs import FEATURE_NAMES, pair_features
-from matcher.batch import BatchResult, recommendations_frame, run_batch, run_key
+from matcher.batch.push import PushConfig
+from matcher.batch.run import BatchResult, recommendations_frame, run_batch, run_key
 from matcher.data import Dataset, fingerprint_folder, load_folder, parse_time
-from matcher.engine import MatchEngine
-from matcher.evaluation import evaluate
-from matcher.forward import ForwardConfig, forward_evaluate
-from matcher.push import PushConfig
-from matcher.training import TrainConfig, train
+from matcher.engine.matching import MatchEngine
+from matcher.offline.evaluation import evaluate
+from matcher.offline.forward import ForwardConfig, forward_evaluate
+from matcher.offline.training import TrainConfig, train
 from models.registry import ModelBundle, load_model, save_model
 
 __all__ = ["load_data", "pair_frame", "train", "TrainConfig", "save", "load", "evaluate", "recommend", "batch",
@@ -73,7 +73,7 @@ def recommend(bundle: ModelBundle, data: Dataset, k: int = 10, seeker_ids: list[
 def batch(bundle: ModelBundle, data: Dataset, out: str | Path, config: PushConfig | int, *,
           as_of: str | None = None, work_dir: str | Path | None = None, cluster: str | None = None,
           keep_work: bool = False, timings: dict[str, float] | None = None) -> BatchResult:
-    """The nightly push (matcher.push): `config` is a PushConfig, or just k with the default push rules.
+    """The nightly push (matcher.batch.push): `config` is a PushConfig, or just k with the default push rules.
 
     `cluster` (tcp://host:port) runs the chunks on that Dask scheduler; `bundle` must then come from `load`."""
     config = config if isinstance(config, PushConfig) else PushConfig(k=config)
@@ -81,7 +81,7 @@ def batch(bundle: ModelBundle, data: Dataset, out: str | Path, config: PushConfi
                          n_candidates=config.n_candidates)
     runner = None
     if cluster:
-        from matcher.cluster import dask_runner, make_payload
+        from matcher.batch.cluster import dask_runner, make_payload
 
         runner = dask_runner(cluster, make_payload(engine, config, run_key(engine, config)[0]))
     return run_batch(engine, out, config, work_dir=work_dir, runner=runner, keep_work=keep_work, timings=timings)

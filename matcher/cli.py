@@ -121,8 +121,8 @@ def _evaluate_forward(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from matcher.audit import run_audit
-    from matcher.policy import PriorityPolicy
+    from matcher.policy.audit import run_audit
+    from matcher.policy.priority import PriorityPolicy
 
     policy = PriorityPolicy(enabled=args.priority_share > 0, min_share=args.priority_share) \
         if args.priority_share > 0 else None
@@ -136,7 +136,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_explain(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from matcher.explain import explain_pairs, explanation_text, skill_gaps
+    from matcher.policy.explain import explain_pairs, explanation_text, skill_gaps
 
     data = api.load_data(args.data)
     row = np.flatnonzero(data.seekers["seeker_id"].to_numpy() == args.seeker)
@@ -159,7 +159,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_market(args: argparse.Namespace) -> int:
-    from matcher.market import labour_market
+    from matcher.policy.market import labour_market
 
     by = tuple(k for k in args.by.split(",") if k)
     data = api.load_data(args.data)

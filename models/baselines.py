@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from features.pairs import FEATURE_NAMES
-from matcher.retrieval import top_k_rows
+from models.metrics import top_k_rows
 
 __all__ = ["random_scores", "popularity_scores", "newest_scores", "text_similarity_top_k", "rule_scores",
            "RULE_WEIGHTS"]

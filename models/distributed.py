@@ -4,7 +4,7 @@ Queries are never split: the rows are cut into partitions at query boundaries, o
 each partition carries its own group sizes, as `DaskLGBMRanker` requires. lightgbm.dask has no early stopping, so
 the ranker trains all `n_estimators` trees; the validation curve is then computed here, tree by tree, because
 lightgbm.dask reports only the evaluation of the worker its model came from, which may hold no validation rows.
-The caller picks the tree count from that curve exactly as in local training (matcher.training).
+The caller picks the tree count from that curve exactly as in local training (matcher.offline.training).
 """
 
 from __future__ import annotations

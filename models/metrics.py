@@ -12,7 +12,19 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["ranking_metrics", "recall_curve", "per_query_ndcg", "grouped_ndcg"]
+__all__ = ["top_k_rows", "ranking_metrics", "recall_curve", "per_query_ndcg", "grouped_ndcg"]
+
+
+def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's k best scores, best first (deterministic, but ties in no promised order)."""
+    k = min(k, scores.shape[1])
+    if k == 0:
+        return np.empty((scores.shape[0], 0), dtype=np.int64)
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else \
+        np.broadcast_to(np.arange(scores.shape[1]), scores.shape).copy()
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
 
 
 def _hits(recs: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:

@@ -15,10 +15,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from benchmarks.synth import generate
 from matcher import api
-from matcher.audit import run_audit
-from matcher.audit_groups import (
+from matcher.data import Dataset
+from matcher.offline.synthetic import generate
+from matcher.policy.audit import run_audit
+from matcher.policy.audit_groups import (
     AGE_BANDS,
     NO_GROUP,
     POLICY_ANY,
@@ -27,8 +28,7 @@ from matcher.audit_groups import (
     priority_dim,
     protected_dims,
 )
-from matcher.data import Dataset
-from matcher.policy import DEFAULT_GROUPS, PriorityPolicy
+from matcher.policy.priority import DEFAULT_GROUPS, PriorityPolicy
 from matcher.schema import PROTECTED_COLUMNS
 from models.registry import ModelBundle
 

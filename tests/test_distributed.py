@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.synth import generate
 from matcher import api
 from matcher.cli import main as cli_main
-from matcher.training import TrainConfig
+from matcher.offline.synthetic import generate
+from matcher.offline.training import TrainConfig
 from models.distributed import query_partitions
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Counsellor explanations (matcher.explain) on a hand-made folder with known answers, SHAP additivity against the
+"""Counsellor explanations (matcher.policy.explain) on a hand-made folder with known answers, SHAP additivity against the
 engine's own scores, and skill gaps with a planted skill. One small synthetic model is trained per module."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.synth import generate
 from features.pairs import pair_features
 from matcher import api
 from matcher.data import Dataset, load_folder
-from matcher.engine import MatchEngine
-from matcher.explain import MatchExplanation, explain_pairs, explanation_text, skill_gaps, skill_gaps_many
-from matcher.market import labour_market
+from matcher.engine.matching import MatchEngine
+from matcher.offline.synthetic import generate
+from matcher.policy.explain import MatchExplanation, explain_pairs, explanation_text, skill_gaps, skill_gaps_many
+from matcher.policy.market import labour_market
 from models.registry import ModelBundle
 from tests.conftest import write_csv
 
@@ -147,7 +147,7 @@ def test_given_market_and_occupations(hand: MatchEngine) -> None:
     j4 = np.array([3])
     (x,) = explain_pairs(hand.bundle, hand, np.array([0]), j4, market=market, min_salaries=1)
     assert (x.salary.median_level, x.salary.local_median, x.salary.ratio_to_median) == ("city_occupation", 5000.0, 1.0)
-    # Occupations given with the call (live rows): normalised as in matcher.market; an unknown one falls back.
+    # Occupations given with the call (live rows): normalised as in matcher.policy.market; an unknown one falls back.
     (y,) = explain_pairs(hand.bundle, hand, np.array([0]), np.array([0]), market=market, occupations=np.array(["焊工 "]))
     assert (y.salary.median_level, y.salary.local_median) == ("city_occupation", 7000.0)
     (z,) = explain_pairs(hand.bundle, hand, np.array([0]), np.array([0]), market=market, occupations=np.array(["ＷＥＬＤＥＲ"]))

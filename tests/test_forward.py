@@ -1,4 +1,4 @@
-"""The forward protocol (matcher.forward) in its small, fast configuration, on synthetic Chinese data with a known
+"""The forward protocol (matcher.offline.forward) in its small, fast configuration, on synthetic Chinese data with a known
 answer: nothing of a test window leaks into its model, every method ranks the same queries, the report is whole,
 and the learned ranker beats the lexical and location baselines where the answer is learnable."""
 
@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.synth import generate
 from matcher import api
 from matcher.cli import main
 from matcher.errors import MatcherError
-from matcher.forward import BASELINES, ForwardConfig, _before, forward_evaluate, forward_origins
-from matcher.training import TrainConfig, window_job_mask
+from matcher.offline.forward import BASELINES, ForwardConfig, _before, forward_evaluate, forward_origins
+from matcher.offline.synthetic import generate
+from matcher.offline.training import TrainConfig, window_job_mask
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_report_has_tables_plot_and_machine_metrics(result: dict[str, Any]) -> N
 
 
 def test_the_ranker_beats_lexical_and_location_baselines_on_a_known_answer(result: dict[str, Any]) -> None:
-    """The synthetic utility weighs skills, salary, distance and occupation (benchmarks/synth.py): text overlap and
+    """The synthetic utility weighs skills, salary, distance and occupation (matcher/offline/synthetic.py): text overlap and
     a same-city bonus see only part of it, so a ranker that learns from the past must win clearly here."""
     verdict = result["verdict"]["all"]
     assert verdict["ratio"] > 1.1, verdict  # measured 1.16 (0.714 vs tfidf_char+location 0.616)

@@ -13,19 +13,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.synth import generate
 from features.geo import load_gazetteer
 from features.pairs import FEATURE_NAMES, pair_features
 from matcher import api
 from matcher.data import Dataset, validate_events, validate_jobs, validate_seekers
-from matcher.engine import MatchEngine
+from matcher.engine.matching import MatchEngine
 from matcher.errors import InvalidRequestError, MatcherError, NotFoundError
-from matcher.live import DELETED_COLUMN, LiveCatalogue
+from matcher.offline.synthetic import generate
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service import queries
 from matcher.service.core import restore
+from matcher.service.live import DELETED_COLUMN, LiveCatalogue
 from matcher.service.messages import JobFilter, JobQuery, Match
-from matcher.store import Store
+from matcher.service.store import Store
 from models.registry import ModelBundle
 
 K = 10

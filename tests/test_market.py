@@ -1,4 +1,4 @@
-"""Labour-market view (matcher.market): counts, 求人倍率 and salary quantiles on folders with a known answer."""
+"""Labour-market view (matcher.policy.market): counts, 求人倍率 and salary quantiles on folders with a known answer."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from features.catalogue import split_list
 from features.geo import load_gazetteer
 from matcher.data import load_folder
-from matcher.market import TOTAL, labour_market, normalise_occupations
+from matcher.policy.market import TOTAL, labour_market, normalise_occupations
 from tests.conftest import write_csv
 
 AS_OF = pd.Timestamp("2024-06-01T00:00:00Z")
@@ -190,7 +190,7 @@ def _brute_force(data_folder: Path, as_of: pd.Timestamp) -> tuple[Counter[tuple[
 
 
 def test_synthetic_invariants(tmp_path: Path) -> None:
-    from benchmarks.synth import generate
+    from matcher.offline.synthetic import generate
 
     generate(2000, 1000, seed=1).write(tmp_path)
     data = load_folder(tmp_path)
@@ -225,7 +225,7 @@ def test_synthetic_invariants(tmp_path: Path) -> None:
 
 
 def test_live_market_leaves_out_rows_the_journal_deleted_and_folds_writes_in_order(folder: Path) -> None:
-    from matcher.live import DELETED_COLUMN
+    from matcher.service.live import DELETED_COLUMN
     from matcher.service.live_market import LiveMarket
 
     data = load_folder(folder)

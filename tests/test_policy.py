@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matcher.errors import MatcherError
-from matcher.policy import PriorityPolicy, append_priority_slots, slots_needed
+from matcher.policy.priority import PriorityPolicy, append_priority_slots, slots_needed
 
 
 def test_slots_needed_meets_the_share_exactly() -> None:

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from matcher import api
-from matcher.evaluation import resolve_test_start
-from matcher.push import PushConfig
+from matcher.batch.push import PushConfig
+from matcher.offline.evaluation import resolve_test_start
 from models.metrics import per_query_ndcg
 
 pytestmark = pytest.mark.slow

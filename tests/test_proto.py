@@ -16,8 +16,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from matcher._gen import matcher_pb2_grpc
+from matcher.engine.reasons import SALARY_ABOVE, SALARY_BELOW, SALARY_MEETS, SALARY_UNKNOWN, Reasons
 from matcher.errors import InvalidRequestError
-from matcher.reasons import SALARY_ABOVE, SALARY_BELOW, SALARY_MEETS, SALARY_UNKNOWN, Reasons
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service import convert
 from matcher.service.convert import pb

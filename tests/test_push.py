@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.synth import generate
 from matcher import api
+from matcher.batch.push import PushConfig, cap_and_select, job_caps, plan_chunks
 from matcher.cli import main as cli_main
 from matcher.data import Dataset
-from matcher.engine import MatchEngine
+from matcher.engine.matching import MatchEngine
 from matcher.errors import MatcherError
-from matcher.push import PushConfig, cap_and_select, job_caps, plan_chunks
-from matcher.training import TrainConfig
+from matcher.offline.synthetic import generate
+from matcher.offline.training import TrainConfig
 
 pytestmark = pytest.mark.slow
 
@@ -246,8 +246,8 @@ def test_dask_cluster_output_equals_the_local_run(world: World, tmp_path: Path) 
 
 
 def test_unreachable_cluster_is_a_clean_error(world: World) -> None:
-    from matcher.batch import run_key
-    from matcher.cluster import dask_runner, make_payload
+    from matcher.batch.cluster import dask_runner, make_payload
+    from matcher.batch.run import run_key
 
     config = PushConfig(k=3)
     engine = MatchEngine(api.load(world.model_dir), world.data)

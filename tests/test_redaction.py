@@ -10,7 +10,7 @@ import pytest
 
 from features.redaction import redact_protected
 from features.text import TextEncoder
-from matcher.audit_groups import TEXT_STATEMENTS
+from matcher.policy.audit_groups import TEXT_STATEMENTS
 
 STATEMENTS = (
     *TEXT_STATEMENTS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.retrieval import ExactRetriever, make_retriever
+from matcher.engine.retrieval import ExactRetriever, make_retriever
 
 
 def test_exact_retriever_matches_full_sort() -> None:
@@ -61,7 +61,8 @@ def test_group_bonus_equals_a_one_hot_block_and_survives_updates() -> None:
 
 
 def test_block_max_top_n_equals_a_full_partition() -> None:
-    from matcher.retrieval import top_k_rows, top_n_exact
+    from matcher.engine.retrieval import top_n_exact
+    from models.metrics import top_k_rows
 
     scores = np.random.default_rng(4).standard_normal((7, 100_003)).astype(np.float32)
     fast, full = top_n_exact(scores, 200), top_k_rows(scores, 200)

@@ -27,19 +27,19 @@ import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from benchmarks.kill9 import ServeProcess
-from benchmarks.synth import generate
 from features.pairs import FEATURE_NAMES
 from matcher import api
 from matcher.cli import main as cli_main
 from matcher.data import Dataset
 from matcher.errors import MatcherError
+from matcher.offline.synthetic import generate
+from matcher.offline.training import TrainConfig
 from matcher.service import queries
 from matcher.service.client import MatchClient
 from matcher.service.convert import pb, recommend_jobs_request, recommend_seekers_request
 from matcher.service.core import MatchCore
 from matcher.service.server import RunningServer, create_server, serve
 from matcher.service.settings import ServerSettings, load_settings
-from matcher.training import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -619,7 +619,7 @@ def test_seeker_filters_priority_groups_cities_and_radius(env: Env, ro: Served) 
 
 def test_priority_policy_appends_slots_and_never_moves_the_model_top_k(env: Env, ro: Served, fresh: StartFn,
                                                                        caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="matcher.policy")
+    caplog.set_level(logging.INFO, logger="matcher.policy.priority")
     policy = fresh(priority_share=0.3, priority_groups=["disabled", "long_term_unemployed", "veteran"])
     groups = env.seekers["priority_groups"].str.split("|")
     wanted = {"disabled", "long_term_unemployed", "veteran"}
@@ -636,7 +636,7 @@ def test_priority_policy_appends_slots_and_never_moves_the_model_top_k(env: Env,
         assert share >= 0.3 - 1e-9 or len(slots) == 0 and sum(is_priority[m.id] for m in got[:10]) >= 3
         appended += len(slots)
     assert appended > 0, "the policy never had to act: the test proves nothing"
-    logged = [r.getMessage() for r in caplog.records if r.name == "matcher.policy"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "matcher.policy.priority"]
     assert sum(int(m.split(": ")[1].split()[0]) for m in logged) == appended  # every adjustment logged, ids only
     assert not any(m.policy_slot for m in ro.client.recommend_seekers(env.open_jobs().index[0], k=10))
 
@@ -678,7 +678,7 @@ def test_recommend_nearby_bad_input(ro: Served) -> None:
 
 
 def test_get_labour_market_equals_the_cli_view(env: Env, ro: Served) -> None:
-    from matcher.market import labour_market
+    from matcher.policy.market import labour_market
 
     view = labour_market(env.data, as_of=env.as_of, by=("city",), totals=True)
     got = ro.client.labour_market(by=["city"], totals=True, limit=10_000)
@@ -1239,7 +1239,7 @@ def test_a_write_the_engine_cannot_apply_is_answered_and_never_journalled(env: E
     replays it."""
     server = fresh()
     seeker = _active_seekers(env, 1)[0]
-    from matcher.live import LiveCatalogue
+    from matcher.service.live import LiveCatalogue
 
     real = LiveCatalogue.upsert_jobs
 
@@ -1262,7 +1262,7 @@ def test_journal_entries_that_cannot_be_replayed_are_quarantined_not_fatal(env: 
                                                                             caplog: pytest.LogCaptureFixture) -> None:
     """A journal written by hand or by an older build may hold entries today's validation refuses: the server
     starts, skips them loudly, counts them in GetModelInfo and serves everything else."""
-    from matcher.store import Store
+    from matcher.service.store import Store
 
     seeker = _active_seekers(env, 1)[0]
     journal = tmp_path / "old.sqlite"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from matcher.errors import MatcherError
-from matcher.store import Store
+from matcher.service.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,7 +142,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     script = textwrap.dedent(f"""
         import sys
-        from matcher.store import Store
+        from matcher.service.store import Store
         store = Store({str(path)!r})
         for i in range(200):
             seq = store.upsert("seekers", [{{"seeker_id": f"s{{i}}", "text": "x" * 200}}])

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import synth
 from matcher.data import load_folder
+from matcher.offline import synthetic as synth
 from matcher.schema import EVENT_COLUMNS, EVENT_GRADES, JOB_COLUMNS, JOB_TYPES, SEEKER_COLUMNS
 
 N_SEEKERS, N_JOBS = 4000, 1500

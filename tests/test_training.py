@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.synth import SyntheticData, generate
 from matcher import api
 from matcher.errors import ModelError
+from matcher.offline.synthetic import SyntheticData, generate
+from matcher.offline.training import TrainConfig, smoothed_best_iteration
 from matcher.schema import protected_feature_names
-from matcher.training import TrainConfig, smoothed_best_iteration
 from models.ranker import LambdaRanker
 
 

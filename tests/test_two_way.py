@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmarks.synth import generate
 from features.pairs import pair_features
 from matcher import api
-from matcher.engine import MatchEngine
-from matcher.explain import explain_pairs
-from matcher.training import EMPLOYER_WEIGHTS, LabelledQueries, TrainConfig, _tune_employer_weight
+from matcher.engine.matching import MatchEngine
+from matcher.offline.synthetic import generate
+from matcher.offline.training import EMPLOYER_WEIGHTS, LabelledQueries, TrainConfig, _tune_employer_weight
+from matcher.policy.explain import explain_pairs
 
 pytestmark = pytest.mark.slow
 

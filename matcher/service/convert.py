@@ -13,9 +13,9 @@ import pandas as pd
 from google.protobuf.message import Message
 
 from matcher._gen import matcher_pb2 as pb
+from matcher.engine.reasons import Reasons
 from matcher.errors import InvalidRequestError
-from matcher.market import MarketView
-from matcher.reasons import Reasons
+from matcher.policy.market import MarketView
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service.messages import (
     JobFilter,

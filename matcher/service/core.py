@@ -38,10 +38,10 @@ from matcher.errors import (
     ModelError,
     NotFoundError,
 )
-from matcher.live import DELETED_COLUMN, LiveCatalogue
-from matcher.market import MarketView
+from matcher.policy.market import MarketView
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
 from matcher.service import queries
+from matcher.service.live import DELETED_COLUMN, LiveCatalogue
 from matcher.service.live_market import LiveMarket
 from matcher.service.messages import (
     JobQuery,
@@ -55,8 +55,8 @@ from matcher.service.messages import (
     WriteResult,
 )
 from matcher.service.settings import ServerSettings, priority_policy
+from matcher.service.store import Hook, Replay, Store, Write
 from matcher.service.worker import EngineWorker
-from matcher.store import Hook, Replay, Store, Write
 from models.registry import load_model
 
 __all__ = ["MatchCore", "restore"]

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from matcher.data import Dataset
-from matcher.live import DELETED_COLUMN
-from matcher.market import MarketView, labour_market
-from matcher.store import ID_COLUMN, Kind
+from matcher.policy.market import MarketView, labour_market
+from matcher.service.live import DELETED_COLUMN
+from matcher.service.store import ID_COLUMN, Kind
 
 __all__ = ["LiveMarket"]
 

@@ -19,17 +19,17 @@ from features.catalogue import Catalogue, SideArrays
 from features.geo import haversine_km, load_gazetteer
 from features.pairs import pair_features
 from matcher.data import validate_jobs, validate_seekers
-from matcher.engine import rank_candidates, rank_seekers
+from matcher.engine.matching import rank_candidates, rank_seekers
+from matcher.engine.reasons import Reasons, explain
 from matcher.errors import DeadlineExceededError, InvalidRequestError, MatcherError, NotFoundError
-from matcher.live import LiveCatalogue
-from matcher.policy import PriorityPolicy, append_priority_slots
-from matcher.reasons import Reasons, explain
+from matcher.policy.priority import PriorityPolicy, append_priority_slots
 from matcher.schema import JOB_TYPES
+from matcher.service.live import LiveCatalogue
 from matcher.service.messages import JobFilter, JobQuery, Match, NearbyMatch, NearbyQuery, SeekerFilter, SeekerQuery
 
 __all__ = ["recommend_jobs", "recommend_seekers", "recommend_nearby", "score_pairs"]
 
-_policy_log = logging.getLogger("matcher.policy")
+_policy_log = logging.getLogger("matcher.policy.priority")
 
 Outcome = list[Match] | list[NearbyMatch] | MatcherError
 _KM_PER_DEGREE = 111.0
@@ -182,7 +182,7 @@ def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Out
 def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery],
                       policy: PriorityPolicy | None = None) -> list[Outcome]:
     """用人推荐. With a priority policy the whole candidate list is ranked and priority seekers beyond the model's
-    top k are appended (matcher.policy) until they hold the policy's share; those matches say `policy_slot`."""
+    top k are appended (matcher.policy.priority) until they hold the policy's share; those matches say `policy_slot`."""
     cat, snap = live.view()
     priority = None
     if policy is not None and policy.enabled:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import MatcherError
-from matcher.policy import DEFAULT_GROUPS, PriorityPolicy
+from matcher.policy.priority import DEFAULT_GROUPS, PriorityPolicy
 
 __all__ = ["ServerSettings", "load_settings", "priority_policy"]
 

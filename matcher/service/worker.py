@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matcher.errors import DeadlineExceededError, LimitExceededError, UnavailableError
-from matcher.live import LiveCatalogue
+from matcher.service.live import LiveCatalogue
 
 __all__ = ["EngineWorker", "BatchFn", "WriteFn"]
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from matcher.batch.push import Chunk, ChunkResult, PushConfig, PushContext
 from matcher.data import Dataset
-from matcher.engine import MatchEngine
+from matcher.engine.matching import MatchEngine
 from matcher.errors import MatcherError
-from matcher.push import Chunk, ChunkResult, PushConfig, PushContext
 from models.registry import load_model, model_files
 
 __all__ = ["EnginePayload", "dask_runner", "make_payload"]

@@ -5,7 +5,7 @@ Three steps, each deterministic, so a re-run, a resumed run and a Dask run write
 1. plan: seekers sorted by region, cut into chunks of `chunk_size` (one region's seekers share jobs nearby);
 2. match each chunk with the one scoring path (`rank_candidates`) over the open jobs, leaving out pairs the
    seeker was already pushed, applied to or rejected; keep a pool of `pool` jobs per seeker; a finished chunk is
-   checkpointed (matcher.checkpoint), so a killed run resumes where it stopped;
+   checkpointed (matcher.batch.checkpoint), so a killed run resumes where it stopped;
 3. merge: cap pushes per job (`pushes_per_opening` x headcount), keep each seeker's best k of what is left,
    add reasons, write matches.csv atomically.
 
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.engine import CandidateGenerator, MatchEngine, open_job_mask, pair_keys, rank_candidates
+from matcher.engine.matching import CandidateGenerator, MatchEngine, open_job_mask, pair_keys, rank_candidates
 from matcher.errors import MatcherError
 
 __all__ = ["PushConfig", "Chunk", "ChunkResult", "PushContext", "plan_chunks", "cap_and_select", "EXCLUDING_EVENTS"]
@@ -41,7 +41,7 @@ class PushConfig:
     pushes_per_opening: float = 50.0    # per-job cap = max(min_job_cap, ceil(headcount x this)); 0 = no cap
     min_job_cap: int = 10
     exclude_seen: bool = True           # leave out pairs with a pushed / applied / rejected event
-    # Priority groups (就业援助对象, matcher.policy): their seekers are exempt from the per-job caps and may get
+    # Priority groups (就业援助对象, policy.priority): their seekers are exempt from the per-job caps and may get
     # priority_extra pushes beyond k; everyone else competes for the caps among themselves only.
     priority_groups: tuple[str, ...] = ()
     priority_extra: int = 0

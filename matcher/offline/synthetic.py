@@ -1512,9 +1512,9 @@ def generate(n_seekers: int, n_jobs: int, *, seed: int = 0, events_per_seeker: f
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m benchmarks.synth --seekers 10000 --jobs 2000 --seed 0 --out DIR`: generate, write and
+    """`python -m matcher.offline.synthetic --seekers 10000 --jobs 2000 --seed 0 --out DIR`: generate, write and
     report what was written and how long it took."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.synth",
+    parser = argparse.ArgumentParser(prog="python -m matcher.offline.synthetic",
                                      description="Write a synthetic FORMAT.md folder (seekers, jobs, "
                                                  "events).")
     parser.add_argument("--seekers", type=int, default=10_000)

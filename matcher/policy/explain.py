@@ -1,6 +1,6 @@
 """Explanations a counsellor can act on, per match and per seeker.
 
-`matcher.reasons` gives the two-second version of a match (shared skills, km, salary fit). A counsellor sitting
+`matcher.engine.reasons` gives the two-second version of a match (shared skills, km, salary fit). A counsellor sitting
 with a seeker needs more: which of the job's skills are missing, whether the offer is good *for that occupation
 in that city* (not only against the seeker's hope), whether education and experience rule the seeker out, and
 why the model put the job where it did (LightGBM's SHAP values, `pred_contrib`, which add up exactly to the raw
@@ -8,7 +8,7 @@ score the engine ranks with). `skill_gaps` turns the missing skills of a seeker'
 advice: the skills that most often stand between them and the jobs they almost fit.
 
 Choices:
-- Local median = `matcher.market` salary_p50 of the job's (city, occupation) cell, keys normalised as there
+- Local median = `matcher.policy.market` salary_p50 of the job's (city, occupation) cell, keys normalised as there
   (gazetteer city key, NFKC case-folded occupation). A cell with fewer than `min_salaries` stated salaries falls
   back to the city's total row, then the national one (`labour_market(..., totals=True)`; a view without total
   rows just has fewer levels); `SalaryCheck.median_level` says which was used. The offer is the posting's
@@ -34,9 +34,9 @@ from features.history import Snapshot
 from features.pairs import FEATURE_NAMES, pair_features
 from features.parsing import EDUCATION_LEVELS
 from matcher.data import Dataset
-from matcher.engine import MatchEngine, check_model
-from matcher.market import KEYS, TOTAL, MarketView, labour_market, normalise_occupations
-from matcher.reasons import SALARY_ABOVE, SALARY_BELOW, SALARY_MEETS, _reason_arrays
+from matcher.engine.matching import MatchEngine, check_model
+from matcher.engine.reasons import SALARY_ABOVE, SALARY_BELOW, SALARY_MEETS, _reason_arrays
+from matcher.policy.market import KEYS, TOTAL, MarketView, labour_market, normalise_occupations
 from models.registry import ModelBundle
 
 __all__ = ["MatchExplanation", "SalaryCheck", "EducationCheck", "ExperienceCheck", "explain_pairs",
@@ -177,7 +177,7 @@ def explain_pairs(bundle: ModelBundle, source: Source, seeker_idx: np.ndarray, j
     s, j = cat.seekers, cat.jobs
     offer_lo, offer_hi = j.salary_min[ji], j.salary_max[ji]
     offer = np.where(np.isnan(offer_lo), offer_hi, np.where(np.isnan(offer_hi), offer_lo, (offer_lo + offer_hi) / 2))
-    offer = np.where(offer > 0, offer, np.nan)  # as matcher.market: midpoint or the one bound; 0 (面议) is none
+    offer = np.where(offer > 0, offer, np.nan)  # as matcher.policy.market: midpoint or the one bound; 0 (面议) is none
     median, level = np.full(n, np.nan), np.full(n, "none", dtype=object)
     if market is None and data is not None:
         market = labour_market(data, as_of=snap.as_of, by=KEYS, totals=True)

@@ -14,9 +14,8 @@ from features.catalogue import build_catalogue
 from features.history import Snapshot, build_snapshot
 from features.pairs import pair_features
 from matcher.data import Dataset, fingerprint_folder, parse_time
-from matcher.engine import CandidateGenerator, open_job_mask, rank_candidates
+from matcher.engine.matching import CandidateGenerator, open_job_mask, rank_candidates
 from matcher.errors import MatcherError
-from matcher.retrieval import top_k_rows
 from matcher.schema import EVENT_GRADES
 from models.baselines import (
     newest_scores,
@@ -25,7 +24,7 @@ from models.baselines import (
     rule_scores,
     text_similarity_top_k,
 )
-from models.metrics import per_query_ndcg, ranking_metrics, recall_curve
+from models.metrics import per_query_ndcg, ranking_metrics, recall_curve, top_k_rows
 from models.registry import ModelBundle
 from models.report import markdown_table, write_report
 

@@ -1,4 +1,4 @@
-"""Who belongs to which group, for the fairness audit (matcher.audit), and the one-column counterfactual copies.
+"""Who belongs to which group, for the fairness audit (matcher.policy.audit), and the one-column counterfactual copies.
 
 Protected columns (matcher.schema.PROTECTED_COLUMNS) are never model inputs. This module is the one place that reads
 them: to split seekers into groups whose exposure and quality the audit compares, and to build copies of the seekers
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import split_list
-from matcher.policy import PriorityPolicy
+from matcher.policy.priority import PriorityPolicy
 from matcher.schema import PROTECTED_COLUMNS
 
 __all__ = ["GroupDim", "UNKNOWN", "NO_GROUP", "POLICY_ANY", "AGE_BANDS", "protected_dims", "priority_dim",

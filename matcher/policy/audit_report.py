@@ -1,4 +1,4 @@
-"""report.md, audit.json and exposure plots for `matcher audit` (the numbers come from matcher.audit).
+"""report.md, audit.json and exposure plots for `matcher audit` (the numbers come from matcher.policy.audit).
 
 Kept apart from the computation so that the audit's logic reads in one file and what people read in another.
 """

@@ -20,8 +20,9 @@ import numpy as np
 from features.catalogue import Catalogue
 from features.history import Snapshot
 from features.text import normalize_rows
+from models.metrics import top_k_rows
 
-__all__ = ["top_k_rows", "top_n_exact", "Retriever", "ExactRetriever", "make_retriever", "RetrievalWeights",
+__all__ = ["top_n_exact", "Retriever", "ExactRetriever", "make_retriever", "RetrievalWeights",
            "job_vectors", "seeker_vectors", "seeker_regions", "RETRIEVERS", "DEFAULT_WEIGHTS", "UNUSABLE",
            "is_usable_score"]
 
@@ -31,17 +32,6 @@ UNUSABLE = np.float32(-1e4)  # far below any real score (text cosine + priors st
 def is_usable_score(scores: np.ndarray) -> np.ndarray:
     """True where a retrieval score belongs to a usable item (not a tombstone, not filtered out)."""
     return scores > UNUSABLE / 2
-
-
-def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of each row's k best scores, best first (deterministic, but ties in no promised order)."""
-    k = min(k, scores.shape[1])
-    if k == 0:
-        return np.empty((scores.shape[0], 0), dtype=np.int64)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else \
-        np.broadcast_to(np.arange(scores.shape[1]), scores.shape).copy()
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1)
 
 
 class Retriever(ABC):

@@ -1,7 +1,7 @@
 """The one scoring path: retrieve candidates, build pair features, rank with the model.
 
 `matcher batch`, `matcher evaluate`, training and the gRPC service all call `rank_candidates`; the service does so
-on a live catalogue (matcher.live) that it updates in place.
+on a live catalogue (matcher.service.live) that it updates in place.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from features.catalogue import Catalogue, build_catalogue
 from features.history import Snapshot, build_snapshot
 from features.pairs import FEATURE_NAMES, pair_features
 from matcher.data import Dataset
-from matcher.errors import ModelError
-from matcher.retrieval import (
+from matcher.engine.retrieval import (
     DEFAULT_WEIGHTS,
     UNUSABLE,
     RetrievalWeights,
@@ -30,6 +29,7 @@ from matcher.retrieval import (
     seeker_regions,
     seeker_vectors,
 )
+from matcher.errors import ModelError
 from models.registry import ModelBundle
 
 __all__ = ["MatchEngine", "CandidateGenerator", "Recommendations", "open_job_mask", "rank_candidates", "rank_seekers",
@@ -228,7 +228,7 @@ def rank_seekers(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, index: Ret
                  weights: RetrievalWeights = DEFAULT_WEIGHTS) -> Recommendations:
     """Top-k seekers per job (用人推荐): the same pair features and model as `rank_candidates`, retrieval reversed.
 
-    `index` holds one row per seeker (matcher.live); `queries[i]` is job_idx[i]'s vector against it. The returned
+    `index` holds one row per seeker (service.live); `queries[i]` is job_idx[i]'s vector against it. The returned
     Recommendations has one row per job: `job_idx` holds *seeker* rows there."""
     local, scores = index.search(queries, max(n_candidates, k), allowed, query_groups=cat.jobs.region[job_idx],
                                  group_bonus=weights.geo)

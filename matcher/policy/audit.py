@@ -8,12 +8,12 @@ disability (就业促进法), and must serve priority groups (就业援助对象
 
 - seeker side: what each group is recommended (full lists, model score, distance, salary against expectation);
 - employer side (用人推荐): each group's share of the seekers recommended to open jobs against its share of all
-  seekers, before and after the priority policy's appended slots (matcher.policy);
+  seekers, before and after the priority policy's appended slots (matcher.policy.priority);
 - quality: NDCG@10 per group on the held-out window, as `matcher evaluate` computes it;
 - counterfactual: a copy of the seekers with only one protected column changed, or with protected facts written
   into their free text, must give identical rankings.
 
-Groups and counterfactual copies come from matcher.audit_groups; report.md / audit.json from matcher.audit_report.
+Groups and counterfactual copies come from audit_groups; report.md / audit.json from audit_report.
 """
 
 from __future__ import annotations
@@ -27,7 +27,20 @@ import numpy as np
 import pandas as pd
 
 from features.history import build_snapshot
-from matcher.audit_groups import (
+from matcher.data import Dataset
+from matcher.engine.matching import (
+    CandidateGenerator,
+    MatchEngine,
+    Recommendations,
+    open_job_mask,
+    rank_candidates,
+    rank_seekers,
+)
+from matcher.engine.reasons import SALARY_ABOVE, SALARY_MEETS, SALARY_UNKNOWN, _reason_arrays
+from matcher.engine.retrieval import ExactRetriever, seeker_regions
+from matcher.errors import MatcherError
+from matcher.offline.evaluation import resolve_test_start
+from matcher.policy.audit_groups import (
     GroupDim,
     counterfactual_column,
     counterfactual_text,
@@ -36,22 +49,9 @@ from matcher.audit_groups import (
     priority_dim,
     protected_dims,
 )
-from matcher.audit_report import write_audit_report
-from matcher.data import Dataset
-from matcher.engine import (
-    CandidateGenerator,
-    MatchEngine,
-    Recommendations,
-    open_job_mask,
-    rank_candidates,
-    rank_seekers,
-)
-from matcher.errors import MatcherError
-from matcher.evaluation import resolve_test_start
-from matcher.policy import PriorityPolicy, append_priority_slots
+from matcher.policy.audit_report import write_audit_report
+from matcher.policy.priority import PriorityPolicy, append_priority_slots
 from matcher.progress import Progress
-from matcher.reasons import SALARY_ABOVE, SALARY_MEETS, SALARY_UNKNOWN, _reason_arrays
-from matcher.retrieval import ExactRetriever, seeker_regions
 from matcher.schema import PROTECTED_COLUMNS
 from models.metrics import per_query_ndcg
 from models.registry import ModelBundle
@@ -115,7 +115,7 @@ def _seeker_side(engine: MatchEngine, k: int, dims: Sequence[GroupDim]) -> dict[
 
 # ---- employer side -----------------------------------------------------------------------------------------------
 def _seeker_index(engine: MatchEngine) -> ExactRetriever:
-    """One row per seeker, as matcher.live builds it: the seekers' retrieval queries plus a zero "usable" column."""
+    """One row per seeker, as service.live builds it: the seekers' retrieval queries plus a zero "usable" column."""
     cat, snap = engine.catalogue, engine.snapshot
     rows = np.arange(len(engine.data.seekers), dtype=np.int64)
     items = np.hstack([engine.generator.query_vectors(cat, snap, rows), np.zeros((len(rows), 1), dtype=np.float32)])

@@ -24,7 +24,7 @@ from features.history import build_snapshot
 from features.pairs import FEATURE_NAMES, pair_features
 from features.text import TextEncoder
 from matcher.data import Dataset, fingerprint_folder
-from matcher.engine import CandidateGenerator, open_job_mask
+from matcher.engine.matching import CandidateGenerator, open_job_mask
 from matcher.errors import MatcherError
 from matcher.progress import Progress
 from matcher.schema import EVENT_GRADES

@@ -33,14 +33,13 @@ from features.catalogue import Catalogue, build_catalogue
 from features.history import Snapshot, build_snapshot
 from features.pairs import pair_features
 from matcher.data import Dataset, index_events
-from matcher.engine import CandidateGenerator, rank_candidates
+from matcher.engine.matching import CandidateGenerator, rank_candidates
 from matcher.errors import MatcherError
-from matcher.evaluation import SEGMENTS, seeker_segments
+from matcher.offline.evaluation import SEGMENTS, seeker_segments
+from matcher.offline.training import TrainConfig, train, window_job_mask
 from matcher.progress import Progress
-from matcher.retrieval import top_k_rows
-from matcher.training import TrainConfig, train, window_job_mask
 from models.baselines import newest_scores, popularity_scores, random_scores, rule_scores
-from models.metrics import ranking_metrics
+from models.metrics import ranking_metrics, top_k_rows
 from models.report import markdown_table, write_report
 
 __all__ = ["ForwardConfig", "forward_origins", "forward_evaluate", "LEXICAL_BASELINES", "LOCATION_GRID"]

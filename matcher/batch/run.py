@@ -1,7 +1,7 @@
 """`matcher batch`: the nightly push, written as FORMAT.md matches.csv plus reasons and model version.
 
-Chunks are matched locally or on a Dask cluster (matcher.cluster), checkpointed in a work directory
-(matcher.checkpoint) and merged into one file that appears only when complete (written aside, fsynced, renamed).
+Chunks are matched locally or on a Dask cluster (matcher.batch.cluster), checkpointed in a work directory
+(matcher.batch.checkpoint) and merged into one file that appears only when complete (written aside, fsynced, renamed).
 Every step is deterministic, so re-running with the same inputs writes the same bytes, and a resumed or
 distributed run writes what an uninterrupted local one does.
 """
@@ -23,16 +23,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from matcher.checkpoint import ChunkStore
+from matcher.batch.checkpoint import ChunkStore
+from matcher.batch.push import Chunk, ChunkResult, PushConfig, PushContext, cap_and_select, job_caps, plan_chunks
 from matcher.data import fingerprint_folder
-from matcher.engine import MatchEngine
+from matcher.engine.matching import MatchEngine
+from matcher.engine.reasons import reasons_text
 from matcher.progress import Progress
-from matcher.push import Chunk, ChunkResult, PushConfig, PushContext, cap_and_select, job_caps, plan_chunks
-from matcher.reasons import reasons_text
 
 __all__ = ["run_batch", "recommendations_frame", "BatchResult", "MATCH_COLUMNS"]
 
-_log = logging.getLogger("matcher.policy")
+_log = logging.getLogger("matcher.policy.priority")
 MATCH_COLUMNS = ("seeker_id", "rank", "job_id", "score", "model_version", "reasons")
 _WRITE_BLOCK = 1_000_000  # pairs per reasons + CSV block: bounds the memory of the shared-skills matrix
 

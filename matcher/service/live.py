@@ -35,8 +35,8 @@ from features.catalogue import (
 )
 from features.history import PairCounts, Snapshot, build_snapshot
 from matcher.data import Dataset
-from matcher.engine import CandidateGenerator, check_model
-from matcher.retrieval import UNUSABLE, Retriever, make_retriever, seeker_regions
+from matcher.engine.matching import CandidateGenerator, check_model
+from matcher.engine.retrieval import UNUSABLE, Retriever, make_retriever, seeker_regions
 from matcher.schema import EVENT_GRADES
 from models.registry import ModelBundle
 
