@@ -43,6 +43,18 @@ class ModelBundle:
         seeker = np.asarray(self.ranker.predict(X), dtype=np.float64)
         return seeker if self.employer is None or len(X) == 0 else seeker + self.employer.log_acceptance(X)
 
+    def contributions(self, X: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """`score` split into terms: the seeker side's SHAP value per feature, the employer side's log-acceptance
+        as one more term in a two-way fit ("employer_side"), and the bias last; each row sums to `score(X)`."""
+        ranker = self.ranker
+        split = np.asarray(ranker.booster_.predict(X, pred_contrib=True, num_iteration=ranker.best_iteration_),
+                           dtype=np.float64).reshape(len(X), -1)
+        terms = list(ranker.feature_names_)
+        if self.employer is not None:
+            split = np.hstack([split[:, :-1], self.employer.log_acceptance(X)[:, None], split[:, -1:]])
+            terms.append("employer_side")
+        return split, terms
+
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "unversioned"))

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.catalogue import Catalogue, build_catalogue
-from features.history import Snapshot, build_snapshot
-from features.pairs import FEATURE_NAMES, pair_features
+from features.catalogue import Catalogue
+from features.history import Snapshot
+from features.pairs import FEATURE_NAMES
 from matcher.data import Dataset
 from matcher.engine.retrieval import (
     DEFAULT_WEIGHTS,
@@ -29,6 +29,7 @@ from matcher.engine.retrieval import (
     seeker_regions,
     seeker_vectors,
 )
+from matcher.engine.scoring import build_view, score_pairs, tick
 from matcher.errors import ModelError
 from models.registry import ModelBundle
 
@@ -82,6 +83,22 @@ class CandidateGenerator:
     def query_vectors(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray) -> np.ndarray:
         return seeker_vectors(cat, snap, seeker_idx, weights=self.weights)
 
+    def seeker_items(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray) -> np.ndarray:
+        """Rows of the reverse (job -> seekers) index: each seeker's query vector plus a usable column (0 alive,
+        UNUSABLE dead), so that a job's `job_queries` row scores against it as the forward search does."""
+        return np.hstack([self.query_vectors(cat, snap, seeker_idx),
+                          np.zeros((len(seeker_idx), 1), dtype=np.float32)])
+
+    def job_queries(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
+        """Queries of these job rows against `seeker_index`."""
+        return np.hstack([self.item_vectors(cat, snap, job_idx), np.ones((len(job_idx), 1), dtype=np.float32)])
+
+    def seeker_index(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, *,
+                     retriever: str = "exact") -> Retriever:
+        """The reverse index over these seeker rows (item i = seeker_idx[i]), for `rank_seekers`."""
+        return make_retriever(retriever).fit(self.seeker_items(cat, snap, seeker_idx),
+                                             groups=seeker_regions(cat, snap, seeker_idx))
+
     def candidates(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, n: int,
                    allowed: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
         """(m, min(n, slots)) job rows, best retrieval score first; -1 where fewer jobs are usable / allowed.
@@ -132,17 +149,12 @@ class MatchEngine:
         self.as_of = as_of
         self.n_candidates = n_candidates
         started = time.perf_counter()
-        self.catalogue = build_catalogue(data.seekers, data.jobs, bundle.encoder)
-        self.snapshot = build_snapshot(self.catalogue, data.events, history_until=as_of, as_of=as_of)
+        self.catalogue, self.snapshot = build_view(data, bundle.encoder, history_until=as_of, as_of=as_of)
         self.generator = CandidateGenerator(self.catalogue, self.snapshot, open_job_mask(self.catalogue, as_of),
                                             retriever=retriever)
         _log.info("engine ready in %.1fs: %d seekers, %d open of %d jobs, model %s",
                   time.perf_counter() - started, len(data.seekers), len(self.generator.open_idx),
                   len(data.jobs), bundle.version)
-
-    def score_pairs(self, seeker_idx: np.ndarray, job_idx: np.ndarray) -> np.ndarray:
-        return np.asarray(self.bundle.score(pair_features(self.catalogue, self.snapshot, seeker_idx,
-                                                                   job_idx)), dtype=np.float64)
 
     def recommend(self, seeker_idx: np.ndarray, k: int, *, batch: int = 4096,
                   timings: dict[str, float] | None = None) -> Recommendations:
@@ -170,13 +182,6 @@ def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return sorted_keys[at] == keys
 
 
-def _tick(timings: dict[str, float] | None, stage: str, since: float) -> float:
-    now = time.perf_counter()
-    if timings is not None:
-        timings[stage] = timings.get(stage, 0.0) + now - since
-    return now
-
-
 def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generator: CandidateGenerator,
                     seeker_idx: np.ndarray, k: int, n_candidates: int, *, batch: int = 4096,
                     allowed: Sequence[np.ndarray | None] | None = None,
@@ -200,17 +205,15 @@ def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generat
         if exclude is not None and len(exclude) and cand.size:
             cand = np.where(_contains(exclude, pair_keys(np.repeat(block, cand.shape[1]), cand.ravel(),
                                                          len(cat.job_posted_ns)).reshape(cand.shape)), -1, cand)
-        clock = _tick(timings, "retrieval", clock)
+        clock = tick(timings, "retrieval", clock)
         m, n = cand.shape
         if n == 0:
             continue
         valid = cand >= 0
         pairs_s, pairs_j = np.repeat(block, n)[valid.ravel()], cand[valid]
-        features = pair_features(cat, snap, pairs_s, pairs_j)
-        clock = _tick(timings, "features", clock)
         scores = np.full((m, n), -np.inf)
-        scores[valid] = bundle.score(features)
-        clock = _tick(timings, "trees", clock)
+        scores[valid] = score_pairs(bundle, cat, snap, pairs_s, pairs_j, timings=timings).scores
+        clock = time.perf_counter()
         width = min(k, n)
         top = rank_order(scores, cand)[:, :width]
         picked = np.take_along_axis(cand, top, axis=1)
@@ -218,7 +221,7 @@ def rank_candidates(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, generat
         found = picked >= 0
         job_out[start:start + m, :width] = np.where(found, picked, -1)
         score_out[start:start + m, :width] = np.where(found, picked_scores, np.nan)
-        _tick(timings, "top_k", clock)
+        tick(timings, "top_k", clock)
     return Recommendations(seeker_idx=seeker_idx, job_idx=job_out, scores=score_out)
 
 
@@ -239,8 +242,7 @@ def rank_seekers(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, index: Ret
     if n == 0:
         return Recommendations(seeker_idx=job_idx, job_idx=out, scores=out_scores)
     model_scores = np.full((m, n), -np.inf)
-    features = pair_features(cat, snap, local[valid], np.repeat(job_idx, n)[valid.ravel()])
-    model_scores[valid] = bundle.score(features)
+    model_scores[valid] = score_pairs(bundle, cat, snap, local[valid], np.repeat(job_idx, n)[valid.ravel()]).scores
     width = min(k, n)
     rows = np.where(valid, local, -1)
     top = rank_order(model_scores, rows)[:, :width]

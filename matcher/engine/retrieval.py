@@ -82,11 +82,6 @@ class ExactRetriever(Retriever):
     def n_items(self) -> int:
         return self._n
 
-    @property
-    def items_(self) -> np.ndarray:
-        """(n_items, dim) view of the indexed vectors."""
-        return self._buffer[:, :self._n].T
-
     def fit(self, items: np.ndarray, groups: np.ndarray | None = None) -> ExactRetriever:
         self._n = items.shape[0]
         # Room for live appends (1/8 + 1024), so the first ones do not copy the whole matrix while serving.

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.catalogue import build_catalogue
-from features.history import Snapshot, build_snapshot
+from features.history import Snapshot
 from features.pairs import pair_features
 from matcher.data import Dataset, fingerprint_folder, parse_time
 from matcher.engine.matching import CandidateGenerator, open_job_mask, rank_candidates
+from matcher.engine.scoring import build_view, score_pairs
 from matcher.errors import MatcherError
 from matcher.schema import EVENT_GRADES
 from models.baselines import (
@@ -69,8 +69,7 @@ def evaluate(bundle: ModelBundle, data: Dataset, report_dir: str | Path, *, test
     truth = pd.DataFrame(window.groupby(["seeker_idx", "job_idx"])["grade"].max()).reset_index()
     truth.columns = pd.Index(["seeker_id", "job_id", "grade"])
     queries = np.unique(truth["seeker_id"].to_numpy())
-    cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
-    snap = build_snapshot(cat, ev, history_until=start, as_of=end)
+    cat, snap = build_view(data, bundle.encoder, history_until=start, as_of=end)
     generator = CandidateGenerator(cat, snap, open_job_mask(cat, start, end))
     open_idx = generator.open_idx
     _log.info("evaluating %d seekers over %d open jobs from %s", len(queries), len(open_idx), start)
@@ -164,8 +163,8 @@ def retrieval_recall_vs_exhaustive(bundle: ModelBundle, cat: Any, snap: Any, gen
     open_idx = generator.open_idx
     sample = min(sample, len(queries), max(1, max_pairs // max(len(open_idx), 1)))
     picked = rng.choice(queries, sample, replace=False)
-    scores = bundle.score(pair_features(
-        cat, snap, np.repeat(picked, len(open_idx)), np.tile(open_idx, len(picked)))).reshape(sample, -1)
+    scores = score_pairs(bundle, cat, snap, np.repeat(picked, len(open_idx)),
+                         np.tile(open_idx, len(picked))).scores.reshape(sample, -1)
     exact = open_idx[top_k_rows(scores, 10)]
     cand = generator.candidates(cat, snap, picked, max(_RECALL_DEPTHS))
     out = {}

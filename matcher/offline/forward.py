@@ -29,11 +29,12 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from features.catalogue import Catalogue, build_catalogue
+from features.catalogue import Catalogue
 from features.history import Snapshot, build_snapshot
 from features.pairs import pair_features
 from matcher.data import Dataset, index_events
 from matcher.engine.matching import CandidateGenerator, rank_candidates
+from matcher.engine.scoring import build_view
 from matcher.errors import MatcherError
 from matcher.offline.evaluation import SEGMENTS, seeker_segments
 from matcher.offline.training import TrainConfig, train, window_job_mask
@@ -209,8 +210,7 @@ def _one_run(data: Dataset, origin: pd.Timestamp, seed: int, config: ForwardConf
     catalogue = config.catalogue if base.catalogue == "auto" else base.catalogue
     train_config = replace(base, holdout_days=0, seed=seed, catalogue=catalogue)
     bundle, summary = train(_before(data, origin), train_config)
-    cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
-    snap = build_snapshot(cat, data.events, history_until=origin, as_of=end)
+    cat, snap = build_view(data, bundle.encoder, history_until=origin, as_of=end)
     window = _window(data, cat, snap, origin, end, config.catalogue)
     if window is None:
         return None

@@ -37,7 +37,7 @@ from matcher.engine.matching import (
     rank_seekers,
 )
 from matcher.engine.reasons import SALARY_ABOVE, SALARY_MEETS, SALARY_UNKNOWN, _reason_arrays
-from matcher.engine.retrieval import ExactRetriever, seeker_regions
+from matcher.engine.retrieval import Retriever
 from matcher.errors import MatcherError
 from matcher.offline.evaluation import resolve_test_start
 from matcher.policy.audit_groups import (
@@ -114,15 +114,13 @@ def _seeker_side(engine: MatchEngine, k: int, dims: Sequence[GroupDim]) -> dict[
 
 
 # ---- employer side -----------------------------------------------------------------------------------------------
-def _seeker_index(engine: MatchEngine) -> ExactRetriever:
-    """One row per seeker, as service.live builds it: the seekers' retrieval queries plus a zero "usable" column."""
-    cat, snap = engine.catalogue, engine.snapshot
+def _seeker_index(engine: MatchEngine) -> Retriever:
+    """The reverse index over every seeker, as service.live builds it."""
     rows = np.arange(len(engine.data.seekers), dtype=np.int64)
-    items = np.hstack([engine.generator.query_vectors(cat, snap, rows), np.zeros((len(rows), 1), dtype=np.float32)])
-    return ExactRetriever().fit(items, groups=seeker_regions(cat, snap, rows))
+    return engine.generator.seeker_index(engine.catalogue, engine.snapshot, rows)
 
 
-def _rank_jobs(engine: MatchEngine, index: ExactRetriever, jobs: np.ndarray, depth: int,
+def _rank_jobs(engine: MatchEngine, index: Retriever, jobs: np.ndarray, depth: int,
                what: str) -> tuple[np.ndarray, np.ndarray]:
     """(seeker rows, model scores), (len(jobs), depth), best first: `rank_seekers` over every retrieved candidate."""
     cat, snap = engine.catalogue, engine.snapshot
@@ -133,8 +131,7 @@ def _rank_jobs(engine: MatchEngine, index: ExactRetriever, jobs: np.ndarray, dep
     step = max(1, min(_JOB_BLOCK, _SCORE_BYTES // (4 * max(index.n_items, 1))))
     for start in range(0, len(jobs), step):
         block = jobs[start:start + step]
-        queries = np.hstack([engine.generator.item_vectors(cat, snap, block),
-                             np.ones((len(block), 1), dtype=np.float32)])
+        queries = engine.generator.job_queries(cat, snap, block)
         recs = rank_seekers(engine.bundle, cat, snap, index, queries, block, depth, engine.n_candidates)
         rows[start:start + len(block)], scores[start:start + len(block)] = recs.job_idx, recs.scores
         progress.advance(len(block))

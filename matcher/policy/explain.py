@@ -31,11 +31,11 @@ import scipy.sparse as sp
 
 from features.catalogue import Catalogue
 from features.history import Snapshot
-from features.pairs import FEATURE_NAMES, pair_features
 from features.parsing import EDUCATION_LEVELS
 from matcher.data import Dataset
 from matcher.engine.matching import MatchEngine, check_model
 from matcher.engine.reasons import SALARY_ABOVE, SALARY_BELOW, SALARY_MEETS, _reason_arrays
+from matcher.engine.scoring import score_pairs
 from matcher.policy.market import KEYS, TOTAL, MarketView, labour_market, normalise_occupations
 from models.registry import ModelBundle
 
@@ -197,16 +197,10 @@ def explain_pairs(bundle: ModelBundle, source: Source, seeker_idx: np.ndarray, j
     exp_fit = np.select([np.nan_to_num(need_exp, nan=0.0) <= 0, np.isnan(have_exp), short <= 0],
                         ["meets", "unknown", "meets"], default="short")
 
-    X = pair_features(cat, snap, si, ji)
-    ranker = bundle.ranker
-    scores = bundle.score(X)
-    contrib = np.asarray(ranker.booster_.predict(X, pred_contrib=True, num_iteration=ranker.best_iteration_),
-                         dtype=np.float64).reshape(n, len(FEATURE_NAMES) + 1)
-    feature = np.asarray(ranker.feature_names_, dtype=object)
-    if bundle.employer is not None:
-        # Two-way fit: the employer side's log-acceptance is one more term of the score, shown as such.
-        contrib = np.hstack([contrib[:, :-1], bundle.employer.log_acceptance(X)[:, None], contrib[:, -1:]])
-        feature = np.append(feature, "employer_side")
+    scored = score_pairs(bundle, cat, snap, si, ji, contributions=True)
+    scores, contrib = scored.scores, scored.contributions
+    assert contrib is not None
+    feature = np.asarray(scored.terms, dtype=object)
     n_terms = contrib.shape[1] - 1
     width = n_terms if top_contributions is None else max(0, min(top_contributions, n_terms))
     order = np.argsort(-np.abs(contrib[:, :-1]), axis=1, kind="stable")[:, :width]
