@@ -1,11 +1,10 @@
 """The serving catalogue without gRPC: parity with `matcher batch`, live upserts / deletes / events, journal restore,
-request filters. One small synthetic model is trained per module (a few seconds) and shared by every test; each test
+request filters. The session's small synthetic model (tests/conftest.py) is shared by every test; each test
 builds its own LiveCatalogue (a fraction of a second) so that writes never leak between tests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,16 @@ import pytest
 
 from features.geo import load_gazetteer
 from features.pairs import FEATURE_NAMES, pair_features
-from matcher import api
 from matcher.data import Dataset, validate_events, validate_jobs, validate_seekers
 from matcher.engine.matching import MatchEngine
 from matcher.errors import InvalidRequestError, MatcherError, NotFoundError
-from matcher.offline.synthetic import generate
-from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
+from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, JOB_TYPES, SEEKER_COLUMNS
 from matcher.service import queries
 from matcher.service.core import restore
 from matcher.service.live import DELETED_COLUMN, LiveCatalogue
 from matcher.service.messages import JobFilter, JobQuery, Match
 from matcher.service.store import Store
-from models.registry import ModelBundle
+from tests.conftest import SmallWorld
 
 K = 10
 N_CANDIDATES = 100
@@ -40,25 +37,12 @@ N_APPENDS = 180
 # --------------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class World:
-    root: Path
-    data: Dataset
-    bundle: ModelBundle
-    as_of: pd.Timestamp
+World = SmallWorld
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    root = tmp_path_factory.mktemp("live_synth")
-    generate(400, 300, seed=3, events_per_seeker=4.0).write(root)
-    data = api.load_data(root)
-    config = api.TrainConfig(holdout_days=0, n_candidates=50, n_random_negatives=20, text_dim=32, n_estimators=20,
-                             early_stopping_rounds=10, smoothing_trees=5, refit=False,
-                             params={"num_threads": 1})  # one thread: far faster on a busy 2-core runner
-    bundle, _ = api.train(data, config)
-    assert data.max_time is not None
-    return World(root=root, data=data, bundle=bundle, as_of=data.max_time)
+def world(small_world: SmallWorld) -> World:
+    return small_world
 
 
 def _live(world: World, data: Dataset | None = None) -> LiveCatalogue:
@@ -357,7 +341,8 @@ def _job_state(live: LiveCatalogue, rows: list[int]) -> dict[str, Any]:
         "text_emb": j.text_emb[rows].copy(), "aux_emb": j.aux_emb[rows].copy(), "city": j.city[rows].copy(),
         "lat": j.lat[rows].copy(), "salary_min": j.salary_min[rows].copy(), "employer": cat.employer[rows].copy(),
         "posted": cat.job_posted_ns[rows].copy(), "expires": cat.job_expires_ns[rows].copy(),
-        "popularity": snap.job_popularity[rows].copy(), "job_type": live.job_type_codes()[rows].copy(),
+        "popularity": snap.job_popularity[rows].copy(),
+        "job_type": np.stack([live.of_job_types([t])[rows] for t in sorted(JOB_TYPES)]),
         "skills": [j.skills.codes(r).tolist() for r in rows],
     }
 

@@ -28,6 +28,7 @@ from matcher.batch.push import Chunk, ChunkResult, PushConfig, PushContext, cap_
 from matcher.data import fingerprint_folder
 from matcher.engine.matching import MatchEngine
 from matcher.engine.reasons import reasons_text
+from matcher.policy.priority import priority_members
 from matcher.progress import Progress
 
 __all__ = ["run_batch", "recommendations_frame", "BatchResult", "MATCH_COLUMNS"]
@@ -150,9 +151,7 @@ def _priority_seekers(engine: MatchEngine, config: PushConfig) -> np.ndarray | N
     """Bool per seeker row: in one of the policy's priority groups (None when the policy is off)."""
     if not config.priority_groups:
         return None
-    wanted = {g.strip().lower() for g in config.priority_groups}
-    groups = engine.data.seekers["priority_groups"].fillna("").str.lower().str.split("|")
-    return groups.map(lambda items: bool(wanted.intersection(g.strip() for g in items))).to_numpy(dtype=bool)
+    return priority_members(engine.data.seekers["priority_groups"], config.priority_groups)
 
 
 def _policy_notes(engine: MatchEngine, seeker: np.ndarray, rank: np.ndarray, job: np.ndarray,

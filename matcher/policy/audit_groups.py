@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import split_list
-from matcher.policy.priority import PriorityPolicy
+from matcher.policy.priority import PriorityPolicy, group_key, priority_members
 from matcher.schema import PROTECTED_COLUMNS
 
 __all__ = ["GroupDim", "UNKNOWN", "NO_GROUP", "POLICY_ANY", "AGE_BANDS", "protected_dims", "priority_dim",
@@ -119,9 +119,9 @@ def policy_members(seekers: pd.DataFrame, policy: PriorityPolicy | None) -> np.n
     """Seekers in at least one of the policy's groups (none when there is no enabled policy)."""
     if policy is None or not policy.enabled:
         return np.zeros(len(seekers), dtype=bool)
-    wanted = {g.strip().lower() for g in policy.groups}
-    return np.fromiter((bool(wanted.intersection(items)) for items in _group_lists(seekers)), dtype=bool,
-                       count=len(seekers))
+    if "priority_groups" not in seekers:
+        return np.zeros(len(seekers), dtype=bool)
+    return priority_members(seekers["priority_groups"], policy.groups)
 
 
 def priority_dim(seekers: pd.DataFrame, policy: PriorityPolicy | None) -> GroupDim | None:
@@ -132,7 +132,7 @@ def priority_dim(seekers: pd.DataFrame, policy: PriorityPolicy | None) -> GroupD
     enabled = policy is not None and policy.enabled
     if not seen and not enabled:
         return None
-    named = sorted({*seen, *(g.strip().lower() for g in policy.groups)}) if policy is not None and enabled else seen
+    named = sorted({*seen, *(group_key(g) for g in policy.groups)}) if policy is not None and enabled else seen
     members = np.zeros((len(seekers), len(named) + 1 + enabled), dtype=bool)
     column = {g: i for i, g in enumerate(named)}
     for row, items in enumerate(lists):

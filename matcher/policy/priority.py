@@ -8,21 +8,25 @@ down; instead the policy only *adds*:
   priority seekers, the best-scored priority seekers from the rest of the candidates are appended as policy slots
   until the share is met (or the candidates run out). Nobody in the model's top k moves or disappears.
 - push side: a priority seeker's pushes are exempt from the per-job caps (they never lose a job to others'
-  competition) and they may get `extra_pushes` more than k. Other seekers compete for caps among themselves only,
-  so their pushes are exactly what the model and the caps alone give them.
+  competition) and they may get `PushConfig.priority_extra` more than k. Other seekers compete for caps among
+  themselves only, so their pushes are exactly what the model and the caps alone give them.
 
 Every adjustment is marked so that responses and files can say which rows the policy added.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from features.catalogue import split_list
 from matcher.errors import MatcherError
 
-__all__ = ["PriorityPolicy", "DEFAULT_GROUPS", "append_priority_slots", "slots_needed"]
+__all__ = ["PriorityPolicy", "DEFAULT_GROUPS", "append_priority_slots", "slots_needed", "group_key",
+           "priority_members"]
 
 DEFAULT_GROUPS = ("long_term_unemployed", "disabled", "zero_employment_household", "graduate", "veteran")
 
@@ -32,15 +36,25 @@ class PriorityPolicy:
     enabled: bool = False
     groups: tuple[str, ...] = DEFAULT_GROUPS
     min_share: float = 0.2       # of each employer-side list
-    extra_pushes: int = 0        # pushes a priority seeker may get beyond k
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_share < 1.0:
             raise MatcherError(f"priority policy: min_share must be in [0, 1), got {self.min_share}")
-        if not 0 <= self.extra_pushes <= 1000:
-            raise MatcherError(f"priority policy: extra_pushes must be in 0..1000, got {self.extra_pushes}")
         if self.enabled and not self.groups:
             raise MatcherError("priority policy: enabled with no groups")
+
+
+def group_key(name: str) -> str:
+    """How a priority group's name is compared: FORMAT.md lists are case- and space-insensitive."""
+    return name.strip().lower()
+
+
+def priority_members(groups: pd.Series, wanted: Sequence[str]) -> np.ndarray:
+    """Bool per seeker: their `priority_groups` cell names at least one of `wanted` (the one membership rule of
+    the push, the service's filters and the audit)."""
+    keys = {group_key(g) for g in wanted}
+    return np.fromiter((bool(keys.intersection(items)) for items in split_list(groups)), dtype=bool,
+                       count=len(groups))
 
 
 def slots_needed(priority_in_top: np.ndarray, k: int, min_share: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,19 +29,20 @@ from features.catalogue import (
     SideArrays,
     SkillSets,
     Vocab,
-    build_catalogue,
     job_arrays,
     seeker_arrays,
     split_list,
 )
-from features.history import PairCounts, Snapshot, build_snapshot
+from features.history import PairCounts, Snapshot
 from matcher.data import Dataset
-from matcher.engine.matching import CandidateGenerator, check_model
-from matcher.engine.retrieval import UNUSABLE, Retriever, make_retriever, seeker_regions
+from matcher.engine.matching import CandidateGenerator, Recommendations, check_model, rank_candidates, rank_seekers
+from matcher.engine.retrieval import UNUSABLE, Retriever, seeker_regions
+from matcher.engine.scoring import build_view, score_pairs
+from matcher.policy.priority import group_key
 from matcher.schema import EVENT_GRADES
 from models.registry import ModelBundle
 
-__all__ = ["LiveCatalogue", "APPLIED_GRADE", "DELETED_COLUMN"]
+__all__ = ["LiveCatalogue", "Scratch", "APPLIED_GRADE", "DELETED_COLUMN"]
 
 _log = logging.getLogger(__name__)
 
@@ -128,7 +130,7 @@ def _empty_counts() -> PairCounts:
 
 
 @dataclass
-class _Scratch:
+class Scratch:
     """A catalogue and snapshot in which row 0 of one side is a profile that is not stored (inline requests)."""
 
     cat: Catalogue
@@ -143,8 +145,7 @@ class LiveCatalogue:
         check_model(bundle)
         started = time.perf_counter()
         self.bundle, self.as_of, self.n_candidates = bundle, as_of, n_candidates
-        cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
-        snap = build_snapshot(cat, data.events, history_until=as_of, as_of=as_of)
+        cat, snap = build_view(data, bundle.encoder, history_until=as_of, as_of=as_of)
         self.vocabs = cat.vocabs
         self.groups = Vocab()
         self.job_types = Vocab()
@@ -178,10 +179,8 @@ class LiveCatalogue:
         # as_of = "now" the clock is the start-up time and platforms keep posting (with "data" no job is posted
         # after it, so this equals engine.open_job_mask and the batch job's candidates).
         self.generator = CandidateGenerator(cat, snap, cat.job_expires_ns > as_of.value, retriever=retriever)
-        seeker_items = self._seeker_items(cat, snap, np.arange(n_s, dtype=np.int64))
-        self._seeker_dim = seeker_items.shape[1]
-        self.seeker_index: Retriever = make_retriever(retriever).fit(
-            seeker_items, groups=seeker_regions(cat, snap, np.arange(n_s, dtype=np.int64)))
+        self.seeker_index: Retriever = self.generator.seeker_index(cat, snap, np.arange(n_s, dtype=np.int64),
+                                                                   retriever=retriever)
         for column, delete in ((data.seekers, self.delete_seekers), (data.jobs, self.delete_jobs)):
             if DELETED_COLUMN in column:
                 # Rows deleted through the journal stay as dead rows, so their past events still count in the
@@ -217,17 +216,58 @@ class LiveCatalogue:
     def n_jobs(self) -> int:
         return len(self.job_row)
 
-    def seeker_groups(self) -> np.ndarray:
-        return self._seekers["groups"]
+    # The reads queries use (matcher.service.queries): rows by id and back, masks, ranking and scoring; queries
+    # never touch the catalogue's own columns or dictionaries.
+    def seeker_rows(self, ids: Sequence[str]) -> np.ndarray:
+        """Catalogue row per seeker id, -1 for ids not stored (or deleted)."""
+        return np.fromiter((self.seeker_row.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
 
-    def job_type_codes(self) -> np.ndarray:
-        return self._jobs["job_type"]
+    def job_rows(self, ids: Sequence[str]) -> np.ndarray:
+        """Catalogue row per job id, -1 for ids not stored (or deleted)."""
+        return np.fromiter((self.job_row.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
 
-    def group_bits(self, names: list[str]) -> int:
-        """Bit mask of the named priority groups (unknown names match nobody)."""
-        codes = self.groups.encode(np.asarray([n.strip().lower() for n in names], dtype=object), grow=False)
-        return int(np.bitwise_or.reduce(np.left_shift(1, codes[(codes >= 0) & (codes < 63)].astype(np.int64)),
+    def seeker_id_of(self, rows: np.ndarray) -> list[str]:
+        return [self.seeker_ids[int(r)] for r in rows]
+
+    def job_id_of(self, rows: np.ndarray) -> list[str]:
+        return [self.job_ids[int(r)] for r in rows]
+
+    def applied_jobs(self, seeker_row: int) -> list[int]:
+        """Job rows this seeker has applied to (exclude_applied)."""
+        return sorted(self.applied.get(seeker_row, ()))
+
+    def in_groups(self, names: Sequence[str]) -> np.ndarray:
+        """Bool per seeker row: in at least one of the named priority groups (unknown names match nobody)."""
+        codes = self.groups.encode(np.asarray([group_key(n) for n in names], dtype=object), grow=False)
+        bits = int(np.bitwise_or.reduce(np.left_shift(1, codes[(codes >= 0) & (codes < 63)].astype(np.int64)),
                                         initial=0))
+        return (self._seekers["groups"] & bits) != 0
+
+    def of_job_types(self, kinds: Sequence[str]) -> np.ndarray:
+        """Bool per job row: of one of these FORMAT.md job types."""
+        codes = self.job_types.encode(np.asarray(kinds, dtype=object), grow=False)
+        return np.isin(self._jobs["job_type"], codes[codes >= 0])
+
+    def usable_jobs(self) -> np.ndarray:
+        """Bool per job row: retrieval may return it now (open, not deleted)."""
+        mask = np.zeros(len(self.job_ids), dtype=bool)
+        mask[self.generator.usable_rows()] = True
+        return mask
+
+    def rank_jobs(self, cat: Catalogue, snap: Snapshot, seeker_rows: np.ndarray, k: int,
+                  allowed: Sequence[np.ndarray | None]) -> Recommendations:
+        """岗位推荐 for these seeker rows of `cat` (the view, or a scratch catalogue of an inline profile)."""
+        return rank_candidates(self.bundle, cat, snap, self.generator, seeker_rows, k, self.n_candidates,
+                               allowed=allowed)
+
+    def rank_seekers(self, cat: Catalogue, snap: Snapshot, job_rows: np.ndarray, k: int,
+                     allowed: Sequence[np.ndarray | None]) -> Recommendations:
+        """用人推荐 for these job rows of `cat`: the reverse index; `job_idx` of the result holds seeker rows."""
+        return rank_seekers(self.bundle, cat, snap, self.seeker_index, self.generator.job_queries(cat, snap, job_rows),
+                            job_rows, k, self.n_candidates, allowed=allowed)
+
+    def score(self, cat: Catalogue, snap: Snapshot, seeker_rows: np.ndarray, job_rows: np.ndarray) -> np.ndarray:
+        return score_pairs(self.bundle, cat, snap, seeker_rows, job_rows).scores
 
     def group_names(self, rows: np.ndarray) -> list[tuple[str, ...]]:
         """Each seeker row's priority groups, by name (for responses: a handful of rows)."""
@@ -235,7 +275,7 @@ class LiveCatalogue:
         bits = self._seekers["groups"][rows]
         return [tuple(n for b, n in enumerate(names[:63]) if (int(v) >> b) & 1) for v in bits]
 
-    def scratch_seeker(self, profile: pd.DataFrame) -> _Scratch:
+    def scratch_seeker(self, profile: pd.DataFrame) -> Scratch:
         """Catalogue and Snapshot whose seeker row 0 is `profile` (one validated row, no history)."""
         cat, snap = self.view()
         side, desired = seeker_arrays(profile, self.bundle.encoder, self.vocabs)
@@ -247,9 +287,9 @@ class LiveCatalogue:
             n_hist=np.zeros(1, dtype=np.float32), hist_region_mode=np.full(1, -1, dtype=np.int32),
             hist_city=_empty_counts(), hist_region=_empty_counts(), hist_employer=_empty_counts(),
             hist_job=_empty_counts())
-        return _Scratch(scratch_cat, scratch_snap)
+        return Scratch(scratch_cat, scratch_snap)
 
-    def scratch_job(self, profile: pd.DataFrame) -> _Scratch:
+    def scratch_job(self, profile: pd.DataFrame) -> Scratch:
         """Catalogue and Snapshot whose job row 0 is `profile` (one validated row, never seen by anyone)."""
         cat, snap = self.view()
         side, employer, posted, expires = job_arrays(profile, self.bundle.encoder, self.vocabs)
@@ -258,12 +298,7 @@ class LiveCatalogue:
                                           job_expires_ns=expires)
         scratch_snap = dataclasses.replace(snap, job_popularity=np.zeros(1, dtype=np.float32),
                                            hist_job=_empty_counts())
-        return _Scratch(scratch_cat, scratch_snap)
-
-    def job_query_vectors(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
-        """Queries against `seeker_index` for these jobs (see `_seeker_items`)."""
-        vectors = self.generator.item_vectors(cat, snap, job_idx)
-        return np.hstack([vectors, np.ones((len(job_idx), 1), dtype=np.float32)])
+        return Scratch(scratch_cat, scratch_snap)
 
     # ---- writes ------------------------------------------------------------------------------------------------
     def upsert_seekers(self, seekers: pd.DataFrame) -> None:
@@ -284,7 +319,8 @@ class LiveCatalogue:
               sparse_row=self._seeker_sparse.append(side))
         self._view = None
         cat, snap = self.view()
-        self.seeker_index.set_items(rows, self._seeker_items(cat, snap, rows), groups=seeker_regions(cat, snap, rows))
+        self.seeker_index.set_items(rows, self.generator.seeker_items(cat, snap, rows),
+                                    groups=seeker_regions(cat, snap, rows))
 
     def upsert_jobs(self, jobs: pd.DataFrame) -> None:
         """Insert or replace validated job rows (matcher.data.validate_jobs)."""
@@ -308,7 +344,7 @@ class LiveCatalogue:
         rows = np.array([r for r in (self.seeker_row.pop(i, -1) for i in ids) if r >= 0], dtype=np.int64)
         if len(rows):
             self._seekers["alive"][rows] = False
-            dead = np.zeros((len(rows), self._seeker_dim), dtype=np.float32)
+            dead = np.zeros((len(rows), self.generator.dim + 1), dtype=np.float32)  # as seeker_items
             dead[:, -1] = UNUSABLE
             self.seeker_index.set_items(rows, dead, groups=np.full(len(rows), -1, dtype=np.int32))
             self._view = None
@@ -350,11 +386,6 @@ class LiveCatalogue:
         rows = np.repeat(np.arange(len(lists)), lengths)
         np.bitwise_or.at(bits, rows[fits], np.left_shift(1, codes[fits]))
         return bits
-
-    def _seeker_items(self, cat: Catalogue, snap: Snapshot, rows: np.ndarray) -> np.ndarray:
-        """Seeker index rows: the seekers' retrieval queries plus a usable column (0 alive, UNUSABLE dead)."""
-        vectors = self.generator.query_vectors(cat, snap, rows)
-        return np.hstack([vectors, np.zeros((len(rows), 1), dtype=np.float32)])
 
     @staticmethod
     def _rows_for(ids: list[str], row_of: dict[str, int], names: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -11,44 +11,70 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from features.catalogue import Catalogue, SideArrays
+from features.catalogue import Catalogue, SideArrays, Vocabs
 from features.geo import haversine_km, load_gazetteer
-from features.pairs import pair_features
+from features.history import Snapshot
 from matcher.data import validate_jobs, validate_seekers
-from matcher.engine.matching import rank_candidates, rank_seekers
+from matcher.engine.matching import Recommendations
 from matcher.engine.reasons import Reasons, explain
 from matcher.errors import DeadlineExceededError, InvalidRequestError, MatcherError, NotFoundError
 from matcher.policy.priority import PriorityPolicy, append_priority_slots
 from matcher.schema import JOB_TYPES
-from matcher.service.live import LiveCatalogue
+from matcher.service.live import Scratch
 from matcher.service.messages import JobFilter, JobQuery, Match, NearbyMatch, NearbyQuery, SeekerFilter, SeekerQuery
 
 __all__ = ["recommend_jobs", "recommend_seekers", "recommend_nearby", "score_pairs"]
 
 _policy_log = logging.getLogger("matcher.policy.priority")
 
+
+class LiveReads(Protocol):
+    """What queries read of a live catalogue (matcher.service.live.LiveCatalogue implements it): rows by id and
+    back, masks over rows, and the ranking and scoring of rows of a view; never its columns or dictionaries."""
+
+    n_candidates: int
+
+    def view(self) -> tuple[Catalogue, Snapshot]: ...
+    def scratch_seeker(self, profile: pd.DataFrame) -> Scratch: ...
+    def scratch_job(self, profile: pd.DataFrame) -> Scratch: ...
+    def seeker_rows(self, ids: Sequence[str]) -> np.ndarray: ...
+    def job_rows(self, ids: Sequence[str]) -> np.ndarray: ...
+    def seeker_id_of(self, rows: np.ndarray) -> list[str]: ...
+    def job_id_of(self, rows: np.ndarray) -> list[str]: ...
+    def applied_jobs(self, seeker_row: int) -> list[int]: ...
+    def in_groups(self, names: Sequence[str]) -> np.ndarray: ...
+    def group_names(self, rows: np.ndarray) -> list[tuple[str, ...]]: ...
+    def of_job_types(self, kinds: Sequence[str]) -> np.ndarray: ...
+    def usable_jobs(self) -> np.ndarray: ...
+    def rank_jobs(self, cat: Catalogue, snap: Snapshot, seeker_rows: np.ndarray, k: int,
+                  allowed: Sequence[np.ndarray | None]) -> Recommendations: ...
+    def rank_seekers(self, cat: Catalogue, snap: Snapshot, job_rows: np.ndarray, k: int,
+                     allowed: Sequence[np.ndarray | None]) -> Recommendations: ...
+    def score(self, cat: Catalogue, snap: Snapshot, seeker_rows: np.ndarray, job_rows: np.ndarray) -> np.ndarray: ...
+
 Outcome = list[Match] | list[NearbyMatch] | MatcherError
 _KM_PER_DEGREE = 111.0
 _HALF_EARTH_KM = 20_038.0  # no two places on Earth are farther apart
 
 
-def _places(live: LiveCatalogue, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def _places(vocabs: Vocabs, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """City codes and region codes (for names that are a whole province or state) of filter places."""
     places = load_gazetteer().resolve(pd.Series(list(names), dtype=object))
-    city = live.vocabs.cities.encode(places.city_key, grow=False)
+    city = vocabs.cities.encode(places.city_key, grow=False)
     region_only = np.array([c is None and r is not None for c, r in zip(places.city_key, places.region_key,
                                                                          strict=True)])
     region_keys = np.where(region_only, places.region_key, np.array(None, dtype=object))
-    region = live.vocabs.regions.encode(region_keys, grow=False)
+    region = vocabs.regions.encode(region_keys, grow=False)
     return city[city >= 0], region[region >= 0]
 
 
-def _in_places(live: LiveCatalogue, names: Sequence[str], city: np.ndarray, region: np.ndarray) -> np.ndarray:
-    cities, regions = _places(live, names)
+def _in_places(vocabs: Vocabs, names: Sequence[str], city: np.ndarray, region: np.ndarray) -> np.ndarray:
+    cities, regions = _places(vocabs, names)
     return np.isin(city, cities) | np.isin(region, regions)
 
 
@@ -65,33 +91,32 @@ def _within(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray, radius_k
     return mask
 
 
-def _place_mask(live: LiveCatalogue, side: SideArrays, cities: Sequence[str], radius_km: float | None,
+def _place_mask(vocabs: Vocabs, side: SideArrays, cities: Sequence[str], radius_km: float | None,
                 home: tuple[float, float]) -> np.ndarray:
     """Rows of `side` in one of `cities` and within `radius_km` of `home` (lat, lon), where those are given."""
     mask = np.ones(len(side.city), dtype=bool)
     if cities:
-        mask &= _in_places(live, cities, side.city, side.region)
+        mask &= _in_places(vocabs, cities, side.city, side.region)
     if radius_km is not None:
         mask &= _within(home[0], home[1], side.lat, side.lon, radius_km, "filter.radius_km")
     return mask
 
 
-def _job_type_mask(live: LiveCatalogue, kinds: Sequence[str], field: str) -> np.ndarray:
+def _job_type_mask(live: LiveReads, kinds: Sequence[str], field: str) -> np.ndarray:
     """Job rows of one of these FORMAT.md job types; an unknown type is INVALID_ARGUMENT naming its index."""
     for i, kind in enumerate(kinds):
         if kind not in JOB_TYPES:
             raise InvalidRequestError(f"{field}[{i}]: expected one of {sorted(JOB_TYPES)}")
-    codes = live.job_types.encode(np.asarray(kinds, dtype=object), grow=False)
-    return np.isin(live.job_type_codes(), codes[codes >= 0])
+    return live.of_job_types(kinds)
 
 
-def _job_mask(live: LiveCatalogue, cat: Catalogue, flt: JobFilter, s_cat: Catalogue, s_row: int,
+def _job_mask(live: LiveReads, cat: Catalogue, flt: JobFilter, s_cat: Catalogue, s_row: int,
               registered: bool) -> np.ndarray | None:
     if not flt.active:
         return None
     jobs = cat.jobs
     home = (float(s_cat.seekers.lat[s_row]), float(s_cat.seekers.lon[s_row]))
-    mask = _place_mask(live, jobs, flt.cities, flt.radius_km, home)
+    mask = _place_mask(cat.vocabs, jobs, flt.cities, flt.radius_km, home)
     if flt.job_types:
         mask &= _job_type_mask(live, flt.job_types, "filter.job_types")
     if flt.salary_floor is not None:
@@ -100,18 +125,18 @@ def _job_mask(live: LiveCatalogue, cat: Catalogue, flt: JobFilter, s_cat: Catalo
         offered = np.where(np.isnan(jobs.salary_max), jobs.salary_min, jobs.salary_max)
         mask &= offered >= flt.salary_floor
     if flt.exclude_applied and registered:
-        mask[list(live.applied.get(s_row, ()))] = False
+        mask[live.applied_jobs(s_row)] = False
     return mask
 
 
-def _seeker_mask(live: LiveCatalogue, cat: Catalogue, flt: SeekerFilter, j_cat: Catalogue, j_row: int
+def _seeker_mask(live: LiveReads, cat: Catalogue, flt: SeekerFilter, j_cat: Catalogue, j_row: int
                  ) -> np.ndarray | None:
     if not flt.active:
         return None
     workplace = (float(j_cat.jobs.lat[j_row]), float(j_cat.jobs.lon[j_row]))
-    mask = _place_mask(live, cat.seekers, flt.cities, flt.radius_km, workplace)
+    mask = _place_mask(cat.vocabs, cat.seekers, flt.cities, flt.radius_km, workplace)
     if flt.priority_groups:
-        mask &= (live.seeker_groups() & live.group_bits(list(flt.priority_groups))) != 0
+        mask &= live.in_groups(flt.priority_groups)
     return mask
 
 
@@ -127,12 +152,12 @@ def _profile(validate: Callable[[pd.DataFrame, str], pd.DataFrame], record: dict
     return validate(pd.DataFrame([record], dtype=object), what)
 
 
-def _matches(ids: list[str], rows: np.ndarray, scores: np.ndarray, k: int, reasons: list[Reasons]) -> list[Match]:
-    return [Match(id=ids[int(r)], score=float(s), reasons=why)
-            for r, s, why in zip(rows[:k], scores[:k], reasons[:k], strict=True)]
+def _matches(ids: list[str], scores: np.ndarray, k: int, reasons: list[Reasons]) -> list[Match]:
+    return [Match(id=i, score=float(s), reasons=why)
+            for i, s, why in zip(ids[:k], scores[:k], reasons[:k], strict=True)]
 
 
-def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Outcome]:
+def recommend_jobs(live: LiveReads, queries: Sequence[JobQuery]) -> list[Outcome]:
     cat, snap = live.view()
     out: list[Outcome | None] = [None] * len(queries)
     rows, masks, where = [], [], []
@@ -140,8 +165,8 @@ def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Out
         try:
             _check_deadline(q.deadline)
             if q.seeker_id is not None:
-                row = live.seeker_row.get(q.seeker_id)
-                if row is None:
+                row = int(live.seeker_rows([q.seeker_id])[0])
+                if row < 0:
                     raise NotFoundError("seeker_id: no such seeker")
                 masks.append(_job_mask(live, cat, q.filter, cat, row, registered=True))
                 rows.append(row)
@@ -150,11 +175,10 @@ def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Out
                 assert q.profile is not None
                 scratch = live.scratch_seeker(_profile(validate_seekers, q.profile, "profile"))
                 mask = _job_mask(live, cat, q.filter, scratch.cat, 0, registered=False)
-                recs = rank_candidates(live.bundle, scratch.cat, scratch.snap, live.generator, np.zeros(1, np.int64),
-                                       q.k, live.n_candidates, allowed=[mask])
+                recs = live.rank_jobs(scratch.cat, scratch.snap, np.zeros(1, np.int64), q.k, [mask])
                 found = recs.job_idx[0] >= 0
                 jobs = recs.job_idx[0][found]
-                out[i] = _matches(live.job_ids, jobs, recs.scores[0][found], q.k,
+                out[i] = _matches(live.job_id_of(jobs[:q.k]), recs.scores[0][found], q.k,
                                   explain(scratch.cat, np.zeros(len(jobs), np.int64), jobs))
         except MatcherError as exc:
             out[i] = exc
@@ -166,34 +190,33 @@ def recommend_jobs(live: LiveCatalogue, queries: Sequence[JobQuery]) -> list[Out
             del rows[r], masks[r], where[r]
     if rows:
         k = max(queries[i].k for i in where)
-        recs = rank_candidates(live.bundle, cat, snap, live.generator, np.asarray(rows, dtype=np.int64), k,
-                               live.n_candidates, allowed=masks)
+        recs = live.rank_jobs(cat, snap, np.asarray(rows, dtype=np.int64), k, masks)
         found = recs.job_idx >= 0
         why = explain(cat, np.repeat(recs.seeker_idx, k)[found.ravel()], recs.job_idx[found])
         start = 0
         for r, i in enumerate(where):
             n = int(found[r].sum())
-            out[i] = _matches(live.job_ids, recs.job_idx[r][found[r]], recs.scores[r][found[r]], queries[i].k,
-                              why[start:start + n])
+            jobs = recs.job_idx[r][found[r]][:queries[i].k]
+            out[i] = _matches(live.job_id_of(jobs), recs.scores[r][found[r]], queries[i].k, why[start:start + n])
             start += n
     return [o if o is not None else MatcherError("no result") for o in out]
 
 
-def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery],
+def recommend_seekers(live: LiveReads, queries: Sequence[SeekerQuery],
                       policy: PriorityPolicy | None = None) -> list[Outcome]:
     """用人推荐. With a priority policy the whole candidate list is ranked and priority seekers beyond the model's
     top k are appended (matcher.policy.priority) until they hold the policy's share; those matches say `policy_slot`."""
     cat, snap = live.view()
     priority = None
     if policy is not None and policy.enabled:
-        priority = (live.seeker_groups() & live.group_bits(list(policy.groups))) != 0
+        priority = live.in_groups(policy.groups)
     out: list[Outcome] = []
     for q in queries:  # seeker-side calls are rarer; each is one retrieval product and one tree pass
         try:
             _check_deadline(q.deadline)
             if q.job_id is not None:
-                row = live.job_row.get(q.job_id)
-                if row is None:
+                row = int(live.job_rows([q.job_id])[0])
+                if row < 0:
                     raise NotFoundError("job_id: no such job")
                 j_cat, j_snap, j_row = cat, snap, row
             else:
@@ -203,9 +226,7 @@ def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery],
             mask = _seeker_mask(live, cat, q.filter, j_cat, j_row)
             job = np.array([j_row], dtype=np.int64)
             depth = q.k if priority is None else max(q.k, live.n_candidates)
-            recs = rank_seekers(live.bundle, j_cat, j_snap, live.seeker_index,
-                                live.job_query_vectors(j_cat, j_snap, job), job, depth, live.n_candidates,
-                                allowed=[mask])
+            recs = live.rank_seekers(j_cat, j_snap, job, depth, [mask])
             rows, scores = recs.job_idx, recs.scores
             added = np.zeros(rows.shape, dtype=bool)
             if priority is not None:
@@ -213,7 +234,7 @@ def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery],
                 rows, scores, added = append_priority_slots(rows, scores, priority, q.k, policy.min_share)
             found = rows[0] >= 0
             seekers = rows[0][found]
-            matches = _matches(live.seeker_ids, seekers, scores[0][found], len(seekers),
+            matches = _matches(live.seeker_id_of(seekers), scores[0][found], len(seekers),
                                explain(j_cat, seekers, np.full(len(seekers), j_row)))
             groups = live.group_names(seekers)
             out.append([replace(m, priority_groups=g, policy_slot=bool(a))
@@ -227,11 +248,10 @@ def recommend_seekers(live: LiveCatalogue, queries: Sequence[SeekerQuery],
     return out
 
 
-def score_pairs(live: LiveCatalogue, seeker_ids: Sequence[str], job_ids: Sequence[str]) -> list[float]:
+def score_pairs(live: LiveReads, seeker_ids: Sequence[str], job_ids: Sequence[str]) -> list[float]:
     if len(seeker_ids) != len(job_ids):
         raise InvalidRequestError("seeker_ids and job_ids must have the same length")
-    s = np.array([live.seeker_row.get(x, -1) for x in seeker_ids], dtype=np.int64)
-    j = np.array([live.job_row.get(x, -1) for x in job_ids], dtype=np.int64)
+    s, j = live.seeker_rows(seeker_ids), live.job_rows(job_ids)
     for name, rows in (("seeker_ids", s), ("job_ids", j)):
         missing = np.flatnonzero(rows < 0)
         if len(missing):
@@ -239,19 +259,18 @@ def score_pairs(live: LiveCatalogue, seeker_ids: Sequence[str], job_ids: Sequenc
     if len(s) == 0:
         return []
     cat, snap = live.view()
-    return [float(x) for x in live.bundle.score(pair_features(cat, snap, s, j))]
+    return [float(x) for x in live.score(cat, snap, s, j)]
 
 
 MAX_NEARBY_KM = 200.0
 
 
-def recommend_nearby(live: LiveCatalogue, queries: Sequence[NearbyQuery]) -> list[Outcome]:
+def recommend_nearby(live: LiveReads, queries: Sequence[NearbyQuery]) -> list[Outcome]:
     """Nearest open jobs of the asked kinds: a distance scan over the job coordinates (one vectorized haversine on
     a latitude band), no retrieval product, so a location alone answers in milliseconds."""
     cat, snap = live.view()
     jobs = cat.jobs
-    usable = np.zeros(len(jobs.lat), dtype=bool)
-    usable[live.generator.usable_rows()] = True
+    usable = live.usable_jobs()
     out: list[Outcome] = []
     for q in queries:
         try:
@@ -265,7 +284,7 @@ def recommend_nearby(live: LiveCatalogue, queries: Sequence[NearbyQuery]) -> lis
             kinds = _job_type_mask(live, q.job_types, "job_types")
             s_row = -1
             if q.seeker_id:
-                s_row = live.seeker_row.get(q.seeker_id, -1)
+                s_row = int(live.seeker_rows([q.seeker_id])[0])
                 if s_row < 0:
                     raise NotFoundError("seeker_id: no such seeker")
             mask = usable & kinds
@@ -277,10 +296,9 @@ def recommend_nearby(live: LiveCatalogue, queries: Sequence[NearbyQuery]) -> lis
             rows, distance = rows[order], distance[order]
             scores: list[float | None] = [None] * len(rows)
             if s_row >= 0 and len(rows):
-                x = pair_features(cat, snap, np.full(len(rows), s_row), rows)
-                scores = [float(v) for v in live.bundle.score(x)]
-            out.append([NearbyMatch(id=live.job_ids[int(r)], distance_km=round(float(d), 3), score=sc)
-                        for r, d, sc in zip(rows, distance, scores, strict=True)])
+                scores = [float(v) for v in live.score(cat, snap, np.full(len(rows), s_row), rows)]
+            out.append([NearbyMatch(id=jid, distance_km=round(float(d), 3), score=sc)
+                        for jid, d, sc in zip(live.job_id_of(rows), distance, scores, strict=True)])
         except MatcherError as exc:
             out.append(exc)
     return out
