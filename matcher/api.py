@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.catalogue import build_catalogue
-from features.history import build_snapshot
 from features.pairs import FEATURE_NAMES, pair_features
 from matcher.batch.push import PushConfig
 from matcher.batch.run import BatchResult, recommendations_frame, run_batch, run_key
 from matcher.data import Dataset, fingerprint_folder, load_folder, parse_time
 from matcher.engine.matching import MatchEngine
+from matcher.engine.scoring import build_view
+from matcher.errors import NotFoundError
 from matcher.offline.evaluation import evaluate
 from matcher.offline.forward import ForwardConfig, forward_evaluate
 from matcher.offline.training import TrainConfig, train
@@ -39,13 +39,14 @@ load = load_model
 def pair_frame(bundle: ModelBundle, data: Dataset, seeker_ids: list[str], job_ids: list[str],
                as_of: str | None = None) -> pd.DataFrame:
     """Feature frame (one row per pair, FEATURE_NAMES columns) for explicit (seeker_id, job_id) pairs."""
-    cat = build_catalogue(data.seekers, data.jobs, bundle.encoder)
     when = parse_time(as_of, "--as-of") if as_of else (data.max_time or pd.Timestamp.now(tz="UTC"))
-    snap = build_snapshot(cat, data.events, history_until=when)
+    cat, snap = build_view(data, bundle.encoder, history_until=when)
     si = pd.Index(data.seekers["seeker_id"]).get_indexer(seeker_ids)
     ji = pd.Index(data.jobs["job_id"]).get_indexer(job_ids)
-    if (si < 0).any() or (ji < 0).any():
-        raise KeyError("unknown seeker_id or job_id in pairs")
+    for field, ids, rows in (("seeker_ids", seeker_ids, si), ("job_ids", job_ids, ji)):
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            raise NotFoundError(f"{field}[{int(missing[0])}]: {ids[int(missing[0])]!r} is not in the data")
     frame = pd.DataFrame(pair_features(cat, snap, si, ji), columns=list(FEATURE_NAMES))
     frame.insert(0, "job_id", job_ids)
     frame.insert(0, "seeker_id", seeker_ids)

@@ -163,11 +163,8 @@ def _cmd_market(args: argparse.Namespace) -> int:
 
     by = tuple(k for k in args.by.split(",") if k)
     data = api.load_data(args.data)
-    try:
-        view = labour_market(data, as_of=api.parse_time(args.as_of, "--as-of") if args.as_of else None, by=by,
-                             min_cell=args.min_cell, totals=args.totals)
-    except ValueError as exc:
-        raise MatcherError(f"--by {args.by}: {exc}") from exc
+    view = labour_market(data, as_of=api.parse_time(args.as_of, "--as-of") if args.as_of else None, by=by,
+                         min_cell=args.min_cell, totals=args.totals)
     table = view.table.sort_values("openings", ascending=False, kind="stable")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

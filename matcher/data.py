@@ -122,7 +122,7 @@ def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> p
             bad = values.isna().to_numpy() & ~empty
             if bad.any():
                 row = _first_bad(bad)
-                raise DataValidationError(file, row, name, f"expected a number, got {raw.iloc[row - 2]!r}")
+                raise DataValidationError(file, row, name, "expected a number", raw.iloc[row - 2])
             finite = np.isfinite(values.to_numpy()) | empty
             if not finite.all():
                 raise DataValidationError(file, _first_bad(~finite), name, "expected a finite number")
@@ -142,12 +142,12 @@ def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> p
                 row = _first_bad(bad)
                 raise DataValidationError(
                     file, row, name, f"expected an ISO 8601 time between {TIME_RANGE[0]:%Y-%m-%d} and "
-                                     f"{TIME_RANGE[1]:%Y-%m-%d}, got {raw.iloc[row - 2]!r}")
+                                     f"{TIME_RANGE[1]:%Y-%m-%d}", raw.iloc[row - 2])
             outside = ((stamps < TIME_RANGE[0]) | (stamps >= TIME_RANGE[1])).to_numpy() & ~empty
             if outside.any():
                 row = _first_bad(outside)
                 raise DataValidationError(file, row, name, f"outside the supported range {TIME_RANGE[0]:%Y-%m-%d} .. "
-                                                           f"{TIME_RANGE[1]:%Y-%m-%d}, got {raw.iloc[row - 2]!r}")
+                                                           f"{TIME_RANGE[1]:%Y-%m-%d}", raw.iloc[row - 2])
             out[name] = stamps
     # Extra columns (protected attributes among them) are kept for the fairness audit, never as features. Names
     # starting with "_" are the engine's own (the journal's deletion mark): a user's column must not collide.
@@ -170,9 +170,8 @@ def _check_unique(frame: pd.DataFrame, file: str, column: str) -> None:
     if dup.any():
         row = _first_bad(dup)
         first = int(np.flatnonzero(frame[column].eq(frame[column].iloc[row - 2]).to_numpy())[0]) + _FIRST_DATA_ROW
-        # ", got" marks the value: public_message (what gRPC callers see) cuts it off, ids can carry names.
-        raise DataValidationError(file, row, column, f"duplicate id (first in row {first}), "
-                                                     f"got {frame[column].iloc[row - 2]!r}")
+        raise DataValidationError(file, row, column, f"duplicate id (first in row {first})",
+                                  frame[column].iloc[row - 2])
 
 
 def _check_range(frame: pd.DataFrame, file: str, low: str, high: str) -> None:
@@ -235,7 +234,7 @@ def validate_jobs(frame: pd.DataFrame, file: str = "jobs.csv") -> pd.DataFrame:
     if bad_type.any():
         row = _first_bad(bad_type)
         raise DataValidationError(file, row, "job_type",
-                                  f"expected one of {sorted(JOB_TYPES)}, got {jobs['job_type'].iloc[row - 2]!r}")
+                                  f"expected one of {sorted(JOB_TYPES)}", jobs["job_type"].iloc[row - 2])
     expired_first = (jobs["expires_at"] < jobs["posted_at"]).to_numpy()
     if expired_first.any():
         raise DataValidationError(file, _first_bad(expired_first), "expires_at", "is before posted_at")
@@ -258,7 +257,7 @@ def validate_events(frame: pd.DataFrame, file: str = "events.csv") -> pd.DataFra
     if bad.any():
         row = _first_bad(bad)
         raise DataValidationError(file, row, "event",
-                                  f"expected one of {sorted(EVENT_GRADES)}, got {events['event'].iloc[row - 2]!r}")
+                                  f"expected one of {sorted(EVENT_GRADES)}", events["event"].iloc[row - 2])
     events["grade"] = events["event"].map(EVENT_GRADES).astype("int8")
     return events
 

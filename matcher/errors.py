@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["MatcherError", "DataValidationError", "ModelError", "NotFoundError", "InvalidRequestError",
-           "LimitExceededError", "UnavailableError", "DeadlineExceededError"]
+           "LimitExceededError", "UnavailableError", "DeadlineExceededError", "missing_extra"]
 
 
 class MatcherError(Exception):
@@ -15,29 +15,40 @@ class MatcherError(Exception):
         return str(self)
 
 
-class DataValidationError(MatcherError):
-    """A data file broke the interchange format. Names file, row (1-based, header = row 1) and column."""
+_NO_VALUE = object()
 
-    def __init__(self, file: str, row: int | None, column: str | None, problem: str) -> None:
+
+class DataValidationError(MatcherError):
+    """A data file broke the interchange format. Names file, row (1-based, header = row 1) and column.
+
+    The offending cell travels apart from the problem (`value`): the message printed locally quotes it, the public
+    message a remote caller sees never does (a cell may hold personal data, an id a name)."""
+
+    def __init__(self, file: str, row: int | None, column: str | None, problem: str,
+                 value: object = _NO_VALUE) -> None:
         self.file = file
         self.row = row
         self.column = column
         self.problem = problem
+        self.value = value
         where = file
         if row is not None:
             where += f", row {row}"
         if column is not None:
             where += f", column '{column}'"
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{where}: {problem}" + ("" if value is _NO_VALUE else f", got {value!r}"))
+
+    def for_record(self, index: int) -> DataValidationError:
+        """The same error for record `index` (0-based) of a request, when it was found validating that record
+        alone (one record = data row 2)."""
+        return DataValidationError(self.file, index + 2, self.column, self.problem, self.value)
 
     @property
     def public_message(self) -> str:
-        """`jobs[3].salary_min: expected a number` for records sent over gRPC (index 0-based, as in the request).
-
-        The problem text quotes the offending cell (", got '8千'"), which may be personal data: it is cut off."""
+        """`jobs[3].salary_min: expected a number` for records sent over gRPC (index 0-based, as in the request)."""
         where = self.file + (f"[{self.row - 2}]" if self.row is not None else "")
         where += f".{self.column}" if self.column is not None else ""
-        return f"{where}: {self.problem.split(', got ')[0]}"
+        return f"{where}: {self.problem}"
 
 
 class ModelError(MatcherError):
@@ -66,3 +77,9 @@ class UnavailableError(MatcherError):
 
 class DeadlineExceededError(MatcherError):
     """The caller's deadline passed before the work was reached; the work was dropped."""
+
+
+def missing_extra(exc: ImportError, extra: str, what: str) -> MatcherError:
+    """The error for an optional layer that is not installed (`pip install 'talent-match[extra]'`)."""
+    return MatcherError(f"{what} needs the {extra!r} extra ({exc.name or exc} is not installed): "
+                        f"pip install 'talent-match[{extra}]'")

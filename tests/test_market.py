@@ -13,6 +13,7 @@ import pytest
 from features.catalogue import split_list
 from features.geo import load_gazetteer
 from matcher.data import load_folder
+from matcher.errors import InvalidRequestError
 from matcher.policy.market import TOTAL, labour_market, normalise_occupations
 from tests.conftest import write_csv
 
@@ -140,9 +141,9 @@ def test_as_of_min_cell_and_active_within(folder: Path) -> None:
     assert (SH, "咖啡师") not in _rows(recent.table)
 
     for bad in (("city", "city"), ("region",)):
-        with pytest.raises(ValueError, match="by"):
+        with pytest.raises(InvalidRequestError, match="^by: "):
             labour_market(data, by=bad)
-    with pytest.raises(ValueError, match="min_cell"):
+    with pytest.raises(InvalidRequestError, match="^min_cell: "):
         labour_market(data, min_cell=-1)
 
 

@@ -66,6 +66,7 @@ import pandas as pd
 
 from features.geo import load_gazetteer
 from matcher.data import Dataset
+from matcher.errors import InvalidRequestError
 
 __all__ = ["COLUMNS", "KEYS", "TOTAL", "MarketView", "labour_market", "city_names", "normalise_occupations"]
 
@@ -162,14 +163,14 @@ def _check_by(by: Sequence[str]) -> tuple[str, ...]:
     chosen = tuple(by)
     unknown = [k for k in chosen if k not in KEYS]
     if unknown or len(set(chosen)) != len(chosen):
-        raise ValueError(f"by: expected distinct keys among {KEYS}, got {chosen!r}")
+        raise InvalidRequestError(f"by: expected distinct keys among {KEYS}, got {chosen!r}")
     return tuple(k for k in KEYS if k in chosen)
 
 
 def _as_utc(stamp: pd.Timestamp | str) -> pd.Timestamp:
     ts = pd.Timestamp(stamp)
     if pd.isna(ts):
-        raise ValueError(f"as_of: not a time: {stamp!r}")
+        raise InvalidRequestError(f"as_of: not a time: {stamp!r}")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -200,7 +201,7 @@ def _active_seekers(seekers: pd.DataFrame, as_of: pd.Timestamp | None,
     if active_within is None:
         return np.arange(len(seekers))
     if as_of is None:
-        raise ValueError("active_within needs an as_of (the data has no times)")
+        raise InvalidRequestError("active_within: needs an as_of (the data has no times)")
     updated = seekers["updated_at"]
     keep = (updated.isna() | (updated >= as_of - active_within)).to_numpy()
     return np.flatnonzero(keep)
@@ -278,7 +279,7 @@ def labour_market(data: Dataset, *, as_of: pd.Timestamp | str | None = None,
     """
     keys = _check_by(by)
     if min_cell < 0:
-        raise ValueError(f"min_cell must not be negative, got {min_cell}")
+        raise InvalidRequestError(f"min_cell: must not be negative, got {min_cell}")
     stamp = _as_utc(as_of) if as_of is not None else data.max_time
     jobs = _open_jobs(data.jobs, stamp)
     rows = _active_seekers(data.seekers, stamp, active_within)

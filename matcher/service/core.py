@@ -31,6 +31,7 @@ from matcher.data import (
     validate_seekers,
 )
 from matcher.errors import (
+    DataValidationError,
     DeadlineExceededError,
     InvalidRequestError,
     LimitExceededError,
@@ -103,8 +104,10 @@ def _journal_frame(records: Sequence[Record], columns: dict[str, Any],
     for i, record in enumerate(records):  # the slow path, only when something is wrong
         try:
             validate(_frame([record], columns), what)
+        except DataValidationError as exc:
+            quarantine.append(exc.for_record(i).public_message)
         except MatcherError as exc:
-            quarantine.append(exc.public_message.replace(f"{what}[0]", f"{what}[{i}]"))
+            quarantine.append(exc.public_message)
         else:
             good.append(record)
     _log.error("journal: %d %s entries cannot be replayed and are quarantined (skipped); first: %s",
@@ -308,10 +311,7 @@ class MatchCore:
         """The labour-market view of the catalogue as served, every acknowledged write included (LiveMarket)."""
         if query.limit > 10_000:
             raise LimitExceededError("limit: at most 10000 rows")
-        try:
-            view = self.market.view(query.by, query.totals)
-        except ValueError as exc:  # market's own message names the field ("by: expected distinct keys ...")
-            raise InvalidRequestError(str(exc)) from exc
+        view = self.market.view(query.by, query.totals)  # an unknown key is InvalidRequestError naming `by`
         table = view.table
         table = table[(table["open_jobs"] >= query.min_cell) | (table["active_seekers"] >= query.min_cell)]
         if query.city:
