@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 __all__ = ["ColumnKind", "SEEKER_COLUMNS", "JOB_COLUMNS", "EVENT_COLUMNS", "REQUIRED", "EVENT_GRADES",
-           "PROTECTED_COLUMNS", "JOB_TYPES", "protected_feature_names"]
+           "PROTECTED_COLUMNS", "JOB_TYPES", "protected_feature_names", "Reasons"]
 
 ColumnKind = Literal["id", "str", "list", "float", "int", "time"]
 
@@ -54,3 +55,15 @@ def protected_feature_names(names: Iterable[str]) -> list[str]:
 
 
 JOB_TYPES = frozenset({"full_time", "part_time", "gig", "internship", "public_welfare"})
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """Why a match was made, as every output carries it (batch files, gRPC, explain): plain values only, so that
+    the gRPC client reads them without the engine's numeric stack."""
+
+    matched_skills: tuple[str, ...]
+    distance_km: float | None
+    salary_fit: int      # matcher.engine.reasons.SALARY_* = matcher.v1.SalaryFit
+    same_city: bool
+    in_desired_city: bool

@@ -1,12 +1,47 @@
-"""Shared fixtures: small FORMAT.md folders written into tmp dirs."""
+"""Shared fixtures: small FORMAT.md folders written into tmp dirs, and the one small trained model that every
+module needing "a model over a synthetic catalogue" uses (trained once per session, not once per module)."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from matcher import api
+from matcher.data import Dataset
+from matcher.offline.synthetic import generate
+from models.registry import ModelBundle
+
+# One thread: far faster on a busy 2-core runner. Twenty small trees: the tests below check mechanics (parity,
+# writes, explanations), not quality; quality tests train their own models on data with a known answer.
+SMALL_TRAIN = api.TrainConfig(holdout_days=0, n_candidates=50, n_random_negatives=20, text_dim=32, n_estimators=20,
+                              early_stopping_rounds=10, smoothing_trees=5, refit=False, params={"num_threads": 1})
+
+
+@dataclass(frozen=True)
+class SmallWorld:
+    root: Path            # the data folder (400 synthetic Chinese seekers, 300 jobs)
+    data: Dataset
+    bundle: ModelBundle   # as trained in this process
+    model_dir: Path
+    loaded: ModelBundle   # the same model read back from model_dir
+    as_of: pd.Timestamp   # the data's latest moment
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> SmallWorld:
+    root = tmp_path_factory.mktemp("small_world")
+    generate(400, 300, seed=3, events_per_seeker=4.0).write(root / "data")
+    data = api.load_data(root / "data")
+    bundle, _ = api.train(data, SMALL_TRAIN)
+    api.save(bundle, root / "model")
+    assert data.max_time is not None
+    return SmallWorld(root=root / "data", data=data, bundle=bundle, model_dir=root / "model",
+                      loaded=api.load(root / "model"), as_of=data.max_time)
 
 
 @pytest.fixture()

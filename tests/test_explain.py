@@ -10,14 +10,12 @@ import pandas as pd
 import pytest
 
 from features.pairs import pair_features
-from matcher import api
 from matcher.data import Dataset, load_folder
 from matcher.engine.matching import MatchEngine
-from matcher.offline.synthetic import generate
 from matcher.policy.explain import MatchExplanation, explain_pairs, explanation_text, skill_gaps, skill_gaps_many
 from matcher.policy.market import labour_market
 from models.registry import ModelBundle
-from tests.conftest import write_csv
+from tests.conftest import SmallWorld, write_csv
 
 # S1 is in 哈尔滨 at J1's spot; J2 is one degree of latitude north. Every job asks for 叉车证, which no seeker has.
 SEEKERS = """
@@ -39,15 +37,9 @@ KM_PER_DEGREE = 6371.0088 * math.pi / 180
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelBundle, Dataset, ModelBundle]:
-    root = tmp_path_factory.mktemp("explain_synth")
-    generate(400, 300, seed=3, events_per_seeker=4.0).write(root)
-    data = api.load_data(root)
-    config = api.TrainConfig(holdout_days=0, n_candidates=50, n_random_negatives=20, text_dim=32, n_estimators=20,
-                             early_stopping_rounds=10, smoothing_trees=5, refit=False, params={"num_threads": 1})
-    bundle, _ = api.train(data, config)
-    api.save(bundle, root / "model")
-    return bundle, data, api.load(root / "model")
+def world(small_world: SmallWorld) -> tuple[ModelBundle, Dataset, ModelBundle]:
+    """The session's small model as trained, its data, and the same model read back from disk."""
+    return small_world.bundle, small_world.data, small_world.loaded
 
 
 @pytest.fixture(scope="module")

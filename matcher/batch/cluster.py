@@ -22,7 +22,7 @@ import pandas as pd
 from matcher.batch.push import Chunk, ChunkResult, PushConfig, PushContext
 from matcher.data import Dataset
 from matcher.engine.matching import MatchEngine
-from matcher.errors import MatcherError
+from matcher.errors import MatcherError, missing_extra
 from models.registry import load_model, model_files
 
 __all__ = ["EnginePayload", "dask_runner", "make_payload"]
@@ -80,8 +80,10 @@ def dask_runner(address: str, payload: EnginePayload, *, connect_timeout_s: floa
     """A `run_batch` runner that sends the chunks to the Dask scheduler at `address` (tcp://host:port)."""
 
     def run(chunks: list[Chunk], on_done: Callable[[Chunk, ChunkResult], None]) -> None:
-        from distributed import Client, as_completed
-
+        try:
+            from distributed import Client, as_completed
+        except ImportError as exc:
+            raise missing_extra(exc, "cluster", "--cluster") from exc
         try:
             client = Client(address, timeout=connect_timeout_s)
         except OSError as exc:

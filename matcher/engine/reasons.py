@@ -5,8 +5,6 @@ Computed for the final k pairs of a response only, with array operations over th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,19 +12,11 @@ import scipy.sparse as sp
 
 from features.catalogue import Catalogue
 from features.geo import haversine_km
+from matcher.schema import Reasons
 
 __all__ = ["Reasons", "explain", "reasons_text", "SALARY_UNKNOWN", "SALARY_BELOW", "SALARY_MEETS", "SALARY_ABOVE"]
 
 SALARY_UNKNOWN, SALARY_BELOW, SALARY_MEETS, SALARY_ABOVE = 0, 1, 2, 3  # = matcher.v1.SalaryFit
-
-
-@dataclass(frozen=True)
-class Reasons:
-    matched_skills: tuple[str, ...]
-    distance_km: float | None
-    salary_fit: int
-    same_city: bool
-    in_desired_city: bool
 
 
 def _reason_arrays(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray

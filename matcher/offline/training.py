@@ -25,7 +25,7 @@ from features.pairs import FEATURE_NAMES, pair_features
 from features.text import TextEncoder
 from matcher.data import Dataset, fingerprint_folder
 from matcher.engine.matching import CandidateGenerator, open_job_mask
-from matcher.errors import MatcherError
+from matcher.errors import MatcherError, missing_extra
 from matcher.progress import Progress
 from matcher.schema import EVENT_GRADES
 from models.employer import MIN_LABELS, EmployerModel
@@ -259,8 +259,10 @@ def _cluster_client(address: str | None) -> Iterator[Any]:
     if address is None:
         yield None
         return
-    from distributed import Client
-
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise missing_extra(exc, "cluster", "--cluster") from exc
     try:
         client = Client(address, timeout=30)
     except OSError as exc:

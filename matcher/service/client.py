@@ -13,7 +13,6 @@ from types import TracebackType
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from matcher._gen import matcher_pb2_grpc
 from matcher.service import convert
@@ -106,7 +105,9 @@ class MatchClient:
         return convert.serving_info(self._call("ReloadModel", pb.ReloadModelRequest(version=version), timeout))
 
     def health(self, service: str = "") -> str:
-        """SERVING / NOT_SERVING / ..., as grpc.health.v1 reports it."""
+        """SERVING / NOT_SERVING / ..., as grpc.health.v1 reports it (needs grpcio-health-checking)."""
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
         stub = health_pb2_grpc.HealthStub(self.channel)
         response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=self.timeout)
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))

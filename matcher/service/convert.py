@@ -6,17 +6,15 @@ replayed exactly like a row read from a CSV folder.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from google.protobuf.message import Message
 
 from matcher._gen import matcher_pb2 as pb
-from matcher.engine.reasons import Reasons
 from matcher.errors import InvalidRequestError
-from matcher.policy.market import MarketView
-from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
+from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS, Reasons
 from matcher.service.messages import (
     JobFilter,
     JobQuery,
@@ -30,6 +28,11 @@ from matcher.service.messages import (
     ServingInfo,
     WriteResult,
 )
+
+if TYPE_CHECKING:  # the client imports this module without the engine's numeric stack
+    import pandas as pd
+
+    from matcher.policy.market import MarketView
 
 __all__ = ["pb", "seeker_records", "job_records", "event_records", "seeker_message", "job_message",
            "event_message", "job_query", "seeker_query", "recommend_jobs_response", "recommend_seekers_response",
@@ -191,7 +194,7 @@ def market_response(view: MarketView, table: pd.DataFrame, limit: int, request_i
                              openings=int(row["openings"]), active_seekers=int(row["active_seekers"]),
                              n_salaries=int(row["n_salaries"]))
         for name in ("ratio", "salary_p25", "salary_p50", "salary_p75"):
-            if pd.notna(row[name]):
+            if row[name] is not None and not math.isnan(float(row[name])):
                 setattr(cell, name, float(row[name]))
         cells.append(cell)
     return pb.LabourMarketResponse(cells=cells, as_of="" if view.as_of is None else view.as_of.isoformat(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from matcher.engine.reasons import Reasons
+from matcher.schema import Reasons
 
 __all__ = ["JobFilter", "SeekerFilter", "JobQuery", "SeekerQuery", "NearbyQuery", "NearbyMatch", "MarketQuery", "Match",
            "WriteResult", "ServingInfo"]
