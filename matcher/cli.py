@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -234,7 +235,17 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matcher", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_pipeline_commands(sub)
+    _add_analysis_commands(sub)
+    add_service_commands(sub, _positive_int)
+    p = sub.add_parser("demo", help="train, evaluate, batch-match and serve on the built-in demo data")
+    p.add_argument("--workdir", default="demo-output")
+    p.set_defaults(func=_cmd_demo)
+    return parser
 
+
+def _add_pipeline_commands(sub: Any) -> None:
+    """import, train, batch: data in, a model, the nightly push."""
     p = sub.add_parser("import", help="convert a public data set into a FORMAT.md folder")
     p.add_argument("source", choices=["us-job-views", "zhaopin"])
     p.add_argument("--src", required=True, help="source folder (us-job-views) or table1_user.csv (zhaopin)")
@@ -283,6 +294,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", help="tcp://HOST:PORT of a Dask scheduler (default: run here)")
     p.set_defaults(func=_cmd_batch)
 
+
+def _add_analysis_commands(sub: Any) -> None:
+    """evaluate, audit, explain, market: what data scientists and counsellors read."""
     p = sub.add_parser("evaluate", help="model vs baselines (time split, or the forward protocol); writes a report")
     p.add_argument("--data", required=True)
     p.add_argument("--model", help="model directory (time-split; forward trains one model per origin and seed)")
@@ -330,13 +344,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=_positive_int, default=20, help="rows to print, by openings")
     p.add_argument("--out", help="write every row as CSV")
     p.set_defaults(func=_cmd_market)
-
-    add_service_commands(sub, _positive_int)
-
-    p = sub.add_parser("demo", help="train, evaluate, batch-match and serve on the built-in demo data")
-    p.add_argument("--workdir", default="demo-output")
-    p.set_defaults(func=_cmd_demo)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

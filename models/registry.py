@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -21,13 +22,15 @@ import lightgbm as lgb
 import numpy as np
 
 from features.text import TextEncoder
-from matcher.errors import ModelError
+from matcher.errors import InvalidRequestError, ModelError, NotFoundError
 from models.employer import EmployerModel
 from models.ranker import LambdaRanker
 
-__all__ = ["ModelBundle", "save_model", "load_model", "model_files", "promote", "list_versions"]
+__all__ = ["ModelBundle", "save_model", "load_model", "model_files", "promote", "list_versions", "version_dir"]
 
 _FILES = ("model.txt", "encoder.pkl", "meta.json")
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_MAX_VERSION_CHARS = 128  # a longer name cannot be a directory on every file system
 
 
 @dataclass
@@ -103,9 +106,21 @@ def save_model(bundle: ModelBundle, root: str | Path, *, make_current: bool = Tr
     return final
 
 
+def version_dir(root: str | Path, version: str) -> Path:
+    """The directory of `version` under the model root. A name that cannot be a version is InvalidRequestError,
+    a well-formed one with no directory NotFoundError, both naming the field `version`."""
+    if len(version) > _MAX_VERSION_CHARS or not _VERSION.match(version):
+        raise InvalidRequestError(f"version: not a version name (letters, digits, '_.-', at most "
+                                  f"{_MAX_VERSION_CHARS} characters)")
+    path = Path(root) / "versions" / version
+    if not path.is_dir():
+        raise NotFoundError("version: no such model version")
+    return path
+
+
 def promote(root: str | Path, version: str) -> None:
     root = Path(root)
-    if not (root / "versions" / version / "meta.json").is_file():
+    if not (version_dir(root, version) / "meta.json").is_file():
         raise ModelError(f"no model version {version!r} under {root}")
     tmp = root / ".CURRENT.tmp"
     tmp.write_text(version + "\n", encoding="utf-8")

@@ -15,7 +15,8 @@ import pytest
 from matcher import api
 from matcher.cli import main
 from matcher.errors import MatcherError
-from matcher.offline.forward import BASELINES, ForwardConfig, _before, forward_evaluate, forward_origins
+from matcher.offline.forward import ForwardConfig, _before, forward_evaluate, forward_origins
+from matcher.offline.forward_report import BASELINES
 from matcher.offline.synthetic import generate
 from matcher.offline.training import TrainConfig, window_job_mask
 

@@ -19,9 +19,9 @@ from matcher.engine.matching import MatchEngine
 from matcher.errors import InvalidRequestError, MatcherError, NotFoundError
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, JOB_TYPES, SEEKER_COLUMNS
 from matcher.service import queries
-from matcher.service.core import restore
 from matcher.service.live import DELETED_COLUMN, LiveCatalogue
 from matcher.service.messages import JobFilter, JobQuery, Match
+from matcher.service.replay import restore
 from matcher.service.store import Store
 from tests.conftest import SmallWorld
 

@@ -37,11 +37,12 @@ from matcher.engine.matching import CandidateGenerator, rank_candidates
 from matcher.engine.scoring import build_view
 from matcher.errors import MatcherError
 from matcher.offline.evaluation import SEGMENTS, seeker_segments
+from matcher.offline.forward_report import aggregate, plot_forward, report_sections, verdict
 from matcher.offline.training import TrainConfig, train, window_job_mask
 from matcher.progress import Progress
 from models.baselines import newest_scores, popularity_scores, random_scores, rule_scores
 from models.metrics import ranking_metrics, top_k_rows
-from models.report import markdown_table, write_report
+from models.report import write_report
 
 __all__ = ["ForwardConfig", "forward_origins", "forward_evaluate", "LEXICAL_BASELINES", "LOCATION_GRID"]
 
@@ -261,80 +262,6 @@ def _one_run(data: Dataset, origin: pd.Timestamp, seed: int, config: ForwardConf
             "methods": _score_lists(lists, window)}
 
 
-def _values(runs: list[dict[str, Any]], name: str, population: str, metric: str) -> dict[str, list[float]]:
-    """origin -> the metric of every seed's run there."""
-    out: dict[str, list[float]] = {}
-    for r in runs:
-        if population in r["methods"].get(name, {}):
-            out.setdefault(r["origin"], []).append(float(r["methods"][name][population][metric]))
-    return out
-
-
-def _aggregate(runs: list[dict[str, Any]], population: str, metric: str) -> dict[str, dict[str, float]]:
-    """Per method: mean and standard deviation over every (origin, seed) run, min and max over origin means."""
-    out = {}
-    for name in runs[0]["methods"]:
-        by_origin = _values(runs, name, population, metric)
-        if by_origin:
-            flat = [v for vs in by_origin.values() for v in vs]
-            origin_means = [float(np.mean(vs)) for vs in by_origin.values()]
-            out[name] = {"mean": float(np.mean(flat)), "std": float(np.std(flat)),
-                         "min_origin": min(origin_means), "max_origin": max(origin_means)}
-    return out
-
-
-BASELINES = ("tfidf_char", "tfidf_word", "tfidf_char+location", "tfidf_word+location", "popularity", "newest",
-             "random", "rule")
-
-
-def _verdict(runs: list[dict[str, Any]], population: str) -> dict[str, Any]:
-    """Engine against the best baseline: the ratio of means, and whether it beats every baseline at every origin."""
-    ndcg = {name: _values(runs, name, population, "ndcg@10") for name in runs[0]["methods"]}
-    recall = {name: _values(runs, name, population, "recall@100") for name in runs[0]["methods"]}
-
-    def mean(table: dict[str, list[float]]) -> float:
-        return float(np.mean([v for vs in table.values() for v in vs]))
-
-    baselines = [b for b in BASELINES if ndcg.get(b)]
-    best = max(baselines, key=lambda b: mean(ndcg[b]))
-    best_recall = max(baselines, key=lambda b: mean(recall[b]))
-    per_origin = {o: float(np.mean(vs)) / max(max(float(np.mean(ndcg[b][o])) for b in baselines), 1e-12)
-                  for o, vs in ndcg["engine"].items()}
-    engine = mean(ndcg["engine"])
-    return {"population": population, "best_baseline": best, "engine_ndcg@10": engine,
-            "best_baseline_ndcg@10": mean(ndcg[best]), "ratio": engine / max(mean(ndcg[best]), 1e-12),
-            "engine_wins_every_origin": all(r > 1 for r in per_origin.values()), "per_origin_ratio": per_origin,
-            "engine_recall@100": mean(recall["engine"]), "best_baseline_recall@100": mean(recall[best_recall]),
-            "best_recall_baseline": best_recall}
-
-
-def _plot(runs: list[dict[str, Any]], population: str, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    agg = _aggregate(runs, population, "ndcg@10")
-    names = sorted(agg, key=lambda n: -agg[n]["mean"])
-    origins = sorted({r["origin"] for r in runs})
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    left.barh(names[::-1], [agg[n]["mean"] for n in names[::-1]], xerr=[agg[n]["std"] for n in names[::-1]],
-              color=["tab:red" if n.startswith("engine") else "tab:gray" for n in names[::-1]])
-    left.set_xlabel("NDCG@10, mean ± sd over origins x seeds")
-    for name in names[:6]:
-        ys = [np.mean([r["methods"][name][population]["ndcg@10"] for r in runs
-                       if r["origin"] == o and population in r["methods"][name]]) for o in origins]
-        right.plot([o[:10] for o in origins], ys, marker="o", label=name)
-    right.set_ylabel("NDCG@10 (mean over seeds)")
-    right.set_xlabel("origin")
-    right.legend(fontsize=8)
-    right.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def forward_evaluate(data: Dataset, report_dir: str | Path, config: ForwardConfig | None = None) -> dict[str, Any]:
     """Run the forward protocol; writes report.md, forward.png and metrics.json into `report_dir`."""
     config = config or ForwardConfig()
@@ -354,12 +281,13 @@ def forward_evaluate(data: Dataset, report_dir: str | Path, config: ForwardConfi
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     populations = [p for p in ("profiled", "all", *SEGMENTS) if all(p in r["methods"]["engine"] for r in runs)]
-    verdicts: dict[str, Any] = {p: _verdict(runs, p) for p in ("profiled", "all") if p in populations}
-    summary = {p: {m: _aggregate(runs, p, m) for m in ("ndcg@10", "recall@10", "recall@100")} for p in populations}
+    verdicts: dict[str, Any] = {p: verdict(runs, p) for p in ("profiled", "all") if p in populations}
+    summary = {p: {m: aggregate(runs, p, m) for m in ("ndcg@10", "recall@10", "recall@100")} for p in populations}
     title = (f"Forward evaluation: {len(origins)} origins x {len(config.seeds)} seeds, "
              f"{config.window_days:g}-day windows")
-    _plot(runs, "profiled" if "profiled" in populations else "all", report_dir / "forward.png", title)
-    sections = _sections(runs, summary, verdicts, config)
+    plot_forward(runs, "profiled" if "profiled" in populations else "all", report_dir / "forward.png", title)
+    sections = report_sections(runs, summary, verdicts, window_days=config.window_days,
+                               n_candidates=config.n_candidates)
     extra = {"protocol": "forward", "origins": [o.isoformat() for o in origins], "seeds": list(config.seeds),
              "window_days": config.window_days, "n_candidates": config.n_candidates, "catalogue": config.catalogue,
              "verdict": verdicts, "summary": summary, "runs": runs}
@@ -367,42 +295,3 @@ def forward_evaluate(data: Dataset, report_dir: str | Path, config: ForwardConfi
                 for name, v in summary[populations[0]]["ndcg@10"].items()}
     report = write_report(report_dir, title=title, results=headline, notes=[], extra_json=extra, sections=sections)
     return {"report": str(report), **extra}
-
-
-def _sections(runs: list[dict[str, Any]], summary: dict[str, Any], verdicts: dict[str, Any],
-              config: ForwardConfig) -> list[str]:
-    lines = ["![forward](forward.png)", "",
-             "Train on what was known before each origin T, match the seekers active in "
-             f"[T, T+{config.window_days:g}d) against that window's jobs with none of its events known; every "
-             "method ranks the same queries over the same jobs. "
-             f"engine re-ranks the retrieval top-{config.n_candidates}; engine_rerank_all re-ranks every job. "
-             "Location bonuses of the +location baselines are tuned on the last window before T.", ""]
-    for population, v in verdicts.items():
-        lines += [f"**{population} seekers**: engine NDCG@10 {v['engine_ndcg@10']:.4f} vs best baseline "
-                  f"({v['best_baseline']}) {v['best_baseline_ndcg@10']:.4f}: {v['ratio']:.2f}x; above the best "
-                  f"baseline at every origin: {v['engine_wins_every_origin']}; Recall@100 {v['engine_recall@100']:.4f} "
-                  f"vs {v['best_baseline_recall@100']:.4f} ({v['best_recall_baseline']}).", ""]
-    for population, metrics in summary.items():
-        rows = {name: {f"{m} mean": metrics[m][name]["mean"] for m in metrics if name in metrics[m]}
-                | {"ndcg@10 sd": metrics["ndcg@10"][name]["std"],
-                   "ndcg@10 worst origin": metrics["ndcg@10"][name]["min_origin"]}
-                for name in sorted(metrics["ndcg@10"], key=lambda n: -metrics["ndcg@10"][n]["mean"])}
-        lines += [f"## {population} seekers", "",
-                  markdown_table(rows, ["ndcg@10 mean", "ndcg@10 sd", "ndcg@10 worst origin", "recall@10 mean",
-                                        "recall@100 mean"]), ""]
-    per_origin: dict[str, dict[str, Any]] = {}
-    for r in runs:
-        row = per_origin.setdefault(r["origin"][:10], {"profiled queries": r["n_queries"] - r["segments"][SEGMENTS[2]],
-                                                       "jobs": r["n_jobs"]})
-        for name in ("engine", "engine_rerank_all", "tfidf_char+location", "tfidf_word+location", "rule"):
-            pop = "profiled" if "profiled" in r["methods"][name] else "all"
-            row.setdefault(name, []).append(r["methods"][name][pop]["ndcg@10"])
-        row.setdefault("retrieval recall", []).append(r["retrieval_recall@n"]["retrieval"])
-        row.setdefault("tfidf_char+loc recall", []).append(r["retrieval_recall@n"]["tfidf_char+location"])
-    table = {o: {k: (float(np.mean(v)) if isinstance(v, list) else v) for k, v in row.items()}
-             for o, row in per_origin.items()}
-    lines += ["## Per origin (profiled seekers, NDCG@10 mean over seeds; recall of relevant pairs at depth n)", "",
-              markdown_table(table, ["profiled queries", "jobs", "engine", "engine_rerank_all", "tfidf_char+location",
-                                     "tfidf_word+location", "rule", "retrieval recall", "tfidf_char+loc recall"],
-                             first="origin"), ""]
-    return lines

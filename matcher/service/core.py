@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -15,34 +14,27 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from features.geo import load_gazetteer
 from matcher.data import (
     Dataset,
-    index_events,
     load_folder,
     parse_time,
     validate_events,
-    validate_jobs,
-    validate_seekers,
 )
 from matcher.errors import (
-    DataValidationError,
     DeadlineExceededError,
     InvalidRequestError,
     LimitExceededError,
     MatcherError,
     ModelError,
-    NotFoundError,
 )
 from matcher.policy.market import MarketView
-from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
+from matcher.schema import EVENT_COLUMNS
 from matcher.service import queries
-from matcher.service.live import DELETED_COLUMN, LiveCatalogue
+from matcher.service.live import LiveCatalogue
 from matcher.service.live_market import LiveMarket
 from matcher.service.messages import (
     JobQuery,
@@ -55,107 +47,24 @@ from matcher.service.messages import (
     ServingInfo,
     WriteResult,
 )
+from matcher.service.replay import records_frame, restore, validated_rows
 from matcher.service.settings import ServerSettings, priority_policy
-from matcher.service.store import Hook, Replay, Store, Write
+from matcher.service.store import Hook, Kind, Store, Write
 from matcher.service.worker import EngineWorker
-from models.registry import load_model
+from models.registry import load_model, version_dir
 
-__all__ = ["MatchCore", "restore"]
+__all__ = ["MatchCore"]
 
 _log = logging.getLogger(__name__)
-_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_MAX_VERSION_CHARS = 128  # a longer name cannot be a directory on every file system
 _MAX_KEY_CHARS = 128
 
 
-def _frame(records: Sequence[Record], columns: dict[str, Any]) -> pd.DataFrame:
-    """String cells, every format column present ("" where a record leaves it out), extra fields kept."""
-    names = list(dict.fromkeys([*columns, *(key for record in records for key in record)]))
-    return pd.DataFrame.from_records([[record.get(n, "") for n in names] for record in records], columns=names,
-                                     ).astype(object).fillna("")
-
-
-def _validated(kind: Literal["seekers", "jobs"], records: Sequence[Record], file: str) -> pd.DataFrame:
-    """Typed, checked rows of `kind` from records of cell text (a call's, or the journal's)."""
-    if kind == "seekers":
-        return validate_seekers(_frame(records, SEEKER_COLUMNS), file)
-    return validate_jobs(_frame(records, JOB_COLUMNS), file)
-
-
-def _upsert_live(live: LiveCatalogue, kind: Literal["seekers", "jobs"], frame: pd.DataFrame) -> None:
+def _upsert_live(live: LiveCatalogue, kind: Kind, frame: pd.DataFrame) -> None:
     (live.upsert_seekers if kind == "seekers" else live.upsert_jobs)(frame)
 
 
-def _delete_live(live: LiveCatalogue, kind: Literal["seekers", "jobs"], ids: list[str]) -> int:
+def _delete_live(live: LiveCatalogue, kind: Kind, ids: list[str]) -> int:
     return live.delete_seekers(ids) if kind == "seekers" else live.delete_jobs(ids)
-
-
-def _journal_frame(records: Sequence[Record], columns: dict[str, Any],
-                   validate: Callable[[pd.DataFrame, str], pd.DataFrame], what: str,
-                   quarantine: list[str]) -> pd.DataFrame:
-    """The journal's records of one kind, validated as loading validates them. A record that does not validate
-    (written by an older build, or by hand) is quarantined: left out, with a loud log line and a count in
-    GetModelInfo, so that one bad entry never stops a start."""
-    try:
-        return validate(_frame(records, columns), what)
-    except MatcherError:
-        pass
-    good = []
-    for i, record in enumerate(records):  # the slow path, only when something is wrong
-        try:
-            validate(_frame([record], columns), what)
-        except DataValidationError as exc:
-            quarantine.append(exc.for_record(i).public_message)
-        except MatcherError as exc:
-            quarantine.append(exc.public_message)
-        else:
-            good.append(record)
-    _log.error("journal: %d %s entries cannot be replayed and are quarantined (skipped); first: %s",
-               len(records) - len(good), what, quarantine[-1] if quarantine else "")
-    return validate(_frame(good, columns), what)
-
-
-def _overlay(base: pd.DataFrame, changes: dict[str, Record | None], id_column: str, columns: dict[str, Any],
-             validate: Callable[[pd.DataFrame, str], pd.DataFrame], what: str,
-             quarantine: list[str]) -> pd.DataFrame:
-    """Base rows replaced by their journal upserts; rows the journal deleted are kept, marked DELETED_COLUMN. A base
-    row whose journal upsert was quarantined stays as the folder has it."""
-    if not changes:
-        return base
-    deleted = [key for key, record in changes.items() if record is None]
-    upserted = _journal_frame([r for r in changes.values() if r is not None], columns, validate, what, quarantine)
-    position = pd.Index(base[id_column]).get_indexer(upserted[id_column])
-    unchanged = ~base[id_column].isin(upserted[id_column]).to_numpy()
-    kept = base[unchanged].copy()
-    kept[DELETED_COLUMN] = np.where(kept[id_column].isin(deleted), "1", "")
-    # Rows keep the positions they had live: a folder row replaced by an upsert stays where it was, new ids follow
-    # in the order they first arrived, so that ties between equal scores break the same way after a restart.
-    order = np.concatenate([np.flatnonzero(unchanged),
-                            np.where(position >= 0, position, len(base) + np.arange(len(upserted)))])
-    out = pd.concat([kept, upserted], ignore_index=True)
-    out = out.iloc[np.argsort(order, kind="stable")]
-    return out.fillna({DELETED_COLUMN: ""}).reset_index(drop=True)
-
-
-def restore(root: str | Path, replay: Replay, base: Dataset | None = None,
-            quarantine: list[str] | None = None) -> Dataset:
-    """The data folder (`base`, if already loaded from `root`) with the journal applied: what the catalogue held
-    when the server last acknowledged. Journal entries that cannot be replayed are skipped and described in
-    `quarantine` (see _journal_frame).
-
-    Folder rows that the journal deleted stay in the frames, marked in DELETED_COLUMN: LiveCatalogue builds them
-    and deletes them again, so their events count in history as they did live. (A row that only ever existed in
-    the journal and was then deleted has no record left; its events then count for nobody.)"""
-    base = load_folder(root) if base is None else base
-    quarantine = [] if quarantine is None else quarantine
-    seekers = _overlay(base.seekers, replay.seekers, "seeker_id", SEEKER_COLUMNS, validate_seekers,
-                       "journal seekers", quarantine)
-    jobs = _overlay(base.jobs, replay.jobs, "job_id", JOB_COLUMNS, validate_jobs, "journal jobs", quarantine)
-    events = base.events.drop(columns=["seeker_idx", "job_idx"])
-    if replay.events:
-        events = pd.concat([events, _journal_frame(replay.events, EVENT_COLUMNS, validate_events, "journal events",
-                                                   quarantine)], ignore_index=True)
-    return Dataset(seekers=seekers, jobs=jobs, events=index_events(events, seekers, jobs), root=Path(root))
 
 
 def _utc_now() -> str:
@@ -182,16 +91,7 @@ class MatchCore:
         """The catalogue and market view of `version` over the data folder + journal, the journal sequence they
         include and how many journal entries the build quarantined."""
         root = Path(self.settings.model)
-        if version:
-            if len(version) > _MAX_VERSION_CHARS or not _VERSION.match(version):
-                raise InvalidRequestError(f"version: not a version name (letters, digits, '_.-', at most "
-                                          f"{_MAX_VERSION_CHARS} characters)")
-            path = root / "versions" / version
-            if not path.is_dir():
-                raise NotFoundError("version: no such model version")
-        else:
-            path = root
-        bundle = load_model(path)
+        bundle = load_model(version_dir(root, version) if version else root)
         replay = self.store.replay()
         folder = load_folder(self.settings.data)
         quarantine: list[str] = []
@@ -209,12 +109,12 @@ class MatchCore:
         """Apply calls journalled after a build to its (not yet served) catalogue and market, in journal order."""
         for w in writes:
             if w.kind == "events":
-                live.record_events(validate_events(_frame(w.records, EVENT_COLUMNS), "journal events"))
+                live.record_events(validate_events(records_frame(w.records, EVENT_COLUMNS), "journal events"))
             elif w.op == "delete":
                 _delete_live(live, w.kind, w.ids)
                 market.deleted(w.kind, w.ids)
             else:
-                frame = _validated(w.kind, w.records, f"journal {w.kind}")
+                frame = validated_rows(w.kind, w.records, f"journal {w.kind}")
                 _upsert_live(live, w.kind, frame)
                 market.upserted(w.kind, frame)
 
@@ -311,15 +211,7 @@ class MatchCore:
         """The labour-market view of the catalogue as served, every acknowledged write included (LiveMarket)."""
         if query.limit > 10_000:
             raise LimitExceededError("limit: at most 10000 rows")
-        view = self.market.view(query.by, query.totals)  # an unknown key is InvalidRequestError naming `by`
-        table = view.table
-        table = table[(table["open_jobs"] >= query.min_cell) | (table["active_seekers"] >= query.min_cell)]
-        if query.city:
-            if "city" not in query.by:
-                raise InvalidRequestError("city: the view is not grouped by city")
-            wanted = load_gazetteer().resolve(pd.Series([query.city])).city_key[0]
-            table = table[table["city"] == wanted]
-        return view, table.sort_values("openings", ascending=False, kind="stable")
+        return self.market.answer(query)
 
     def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str], deadline: float) -> list[float]:
         if max(len(seeker_ids), len(job_ids)) > self.settings.max_pairs_per_call:
@@ -379,12 +271,12 @@ class MatchCore:
             _log.info("write %d completed after its deadline", sequence)
         return WriteResult(written, not_found, sequence)
 
-    def _upsert(self, kind: Literal["seekers", "jobs"], records: Sequence[Record], deadline: float,
+    def _upsert(self, kind: Kind, records: Sequence[Record], deadline: float,
                 key: str) -> WriteResult:
         self.check_items(len(records), kind)
         if not records:
             return WriteResult(0, 0, self.store.sequence)
-        frame = _validated(kind, records, kind)
+        frame = validated_rows(kind, records, kind)
         return self._write(lambda hook, k: self.store.upsert(kind, list(records), hook, k),
                            lambda live: _upsert_live(live, kind, frame), len(records), deadline, key,
                            lambda: self.market.upserted(kind, frame))
@@ -395,7 +287,7 @@ class MatchCore:
     def upsert_jobs(self, records: Sequence[Record], deadline: float, key: str = "") -> WriteResult:
         return self._upsert("jobs", records, deadline, key)
 
-    def _delete(self, kind: Literal["seekers", "jobs"], ids: Sequence[str], deadline: float, key: str) -> WriteResult:
+    def _delete(self, kind: Kind, ids: Sequence[str], deadline: float, key: str) -> WriteResult:
         self.check_items(len(ids), "ids")
         unique = list(dict.fromkeys(i.strip() for i in ids))  # trimmed, as the journal and loading trim them
         if any(not i for i in unique):
@@ -416,7 +308,7 @@ class MatchCore:
         self.check_items(len(records), "events")
         if not records:
             return WriteResult(0, 0, self.store.sequence)
-        frame = validate_events(_frame(records, EVENT_COLUMNS), "events")
+        frame = validate_events(records_frame(records, EVENT_COLUMNS), "events")
         return self._write(lambda hook, k: self.store.append_events(list(records), hook, k),
                            lambda live: live.record_events(frame), len(records), deadline, key)
 

@@ -40,6 +40,7 @@ from matcher.engine.retrieval import UNUSABLE, Retriever, seeker_regions
 from matcher.engine.scoring import build_view, score_pairs
 from matcher.policy.priority import group_key
 from matcher.schema import EVENT_GRADES
+from matcher.service.live_columns import Columns, SparseFields
 from models.registry import ModelBundle
 
 __all__ = ["LiveCatalogue", "Scratch", "APPLIED_GRADE", "DELETED_COLUMN"]
@@ -47,82 +48,8 @@ __all__ = ["LiveCatalogue", "Scratch", "APPLIED_GRADE", "DELETED_COLUMN"]
 _log = logging.getLogger(__name__)
 
 APPLIED_GRADE = EVENT_GRADES["applied"]  # applied, interviewed, hired: jobs `exclude_applied` leaves out
-DELETED_COLUMN = "_journal_deleted"  # set to "1" by matcher.service.core.restore on rows a journal deleted
+DELETED_COLUMN = "_journal_deleted"  # set to "1" by matcher.service.replay.restore on rows a journal deleted
 _SIDE_COLUMNS = tuple(f.name for f in dataclasses.fields(SideArrays) if f.name not in SPARSE_FIELDS)
-
-
-class _Columns:
-    """Arrays sharing one row count, with spare capacity so that appends do not copy the table each time."""
-
-    def __init__(self, **arrays: np.ndarray) -> None:
-        # Arrays the catalogue computed are adopted, not copied (a million-job catalogue is gigabytes); views of
-        # someone else's memory (a DataFrame's columns, read-only under pandas copy-on-write) are copied.
-        self._buf = {name: a if a.flags.owndata and a.flags.writeable else np.array(a, copy=True)
-                     for name, a in arrays.items()}
-        self.n = len(next(iter(self._buf.values())))
-
-    def reserve(self, capacity: int) -> None:
-        """Make room for `capacity` rows now, so that the first live appends do not copy gigabytes mid-serving."""
-        for name, buf in self._buf.items():
-            if capacity > len(buf):
-                grown = np.empty((capacity, *buf.shape[1:]), dtype=buf.dtype)
-                grown[:self.n] = buf[:self.n]
-                self._buf[name] = grown
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self._buf[name][:self.n]
-
-    def put(self, rows: np.ndarray, **values: np.ndarray) -> None:
-        needed = int(rows.max(initial=-1)) + 1
-        for name, buf in self._buf.items():
-            if needed > len(buf):
-                grown = np.empty((max(needed, len(buf) * 3 // 2 + 16), *buf.shape[1:]), dtype=buf.dtype)
-                grown[:self.n] = buf[:self.n]
-                self._buf[name] = grown
-        missing = set(self._buf) - set(values)
-        if missing:
-            raise ValueError(f"put() needs every column; missing {sorted(missing)}")
-        for name, value in values.items():
-            self._buf[name][rows] = value
-        self.n = max(self.n, needed)
-
-
-class _SkillRows:
-    """CSR rows appended at the end; a row replaced by an upsert is simply no longer pointed at."""
-
-    def __init__(self, matrix: sp.csr_matrix) -> None:
-        matrix = sp.csr_matrix(matrix)
-        self.data = _Columns(indices=matrix.indices.astype(np.int32), data=matrix.data.astype(np.float32))
-        self.indptr = _Columns(indptr=matrix.indptr.astype(np.int32))
-
-    def append(self, matrix: sp.csr_matrix) -> np.ndarray:
-        """Store the rows of `matrix`; returns their row numbers."""
-        first_row, nnz = self.indptr.n - 1, self.data.n
-        self.data.put(nnz + np.arange(matrix.nnz), indices=matrix.indices.astype(np.int32),
-                      data=matrix.data.astype(np.float32))
-        self.indptr.put(first_row + 1 + np.arange(matrix.shape[0]), indptr=(matrix.indptr[1:] + nnz).astype(np.int32))
-        return first_row + np.arange(matrix.shape[0])
-
-    def matrix(self, width: int) -> sp.csr_matrix:
-        return sp.csr_matrix((self.data["data"], self.data["indices"], self.indptr["indptr"]),
-                             shape=(self.indptr.n - 1, width), copy=False)
-
-
-class _SparseFields:
-    """The SkillSets fields of one side (skills, lexical rows) as appendable CSR rows sharing row numbers."""
-
-    def __init__(self, side: SideArrays) -> None:
-        self.rows = {name: _SkillRows(getattr(side, name).matrix) for name in SPARSE_FIELDS}
-        # Lexical widths are fixed by the encoder; the skill vocabulary grows with live rows (width given per view).
-        self.widths = {name: getattr(side, name).matrix.shape[1] for name in SPARSE_FIELDS}
-
-    def append(self, side: SideArrays) -> np.ndarray:
-        rows = [self.rows[name].append(getattr(side, name).matrix) for name in SPARSE_FIELDS]
-        return rows[0]
-
-    def sets(self, row_of: np.ndarray, skill_width: int) -> dict[str, Any]:
-        return {name: SkillSets(rows.matrix(skill_width if name == "skills" else self.widths[name]), row_of)
-                for name, rows in self.rows.items()}
 
 
 def _empty_counts() -> PairCounts:
@@ -151,12 +78,12 @@ class LiveCatalogue:
         self.job_types = Vocab()
         self._base_snap = snap
         n_s, n_j = len(data.seekers), len(data.jobs)
-        self._seekers = _Columns(**{c: getattr(cat.seekers, c) for c in _SIDE_COLUMNS},
+        self._seekers = Columns(**{c: getattr(cat.seekers, c) for c in _SIDE_COLUMNS},
                                  desired_city=cat.desired_city, hist_emb=snap.hist_emb, n_hist=snap.n_hist,
                                  hist_region_mode=snap.hist_region_mode, alive=np.ones(n_s, dtype=bool),
                                  groups=self._group_bits(data.seekers["priority_groups"]),
                                  sparse_row=np.arange(n_s, dtype=np.int64))
-        self._jobs = _Columns(**{c: getattr(cat.jobs, c) for c in _SIDE_COLUMNS},
+        self._jobs = Columns(**{c: getattr(cat.jobs, c) for c in _SIDE_COLUMNS},
                               employer=cat.employer, posted=cat.job_posted_ns, expires=cat.job_expires_ns,
                               popularity=snap.job_popularity, alive=np.ones(n_j, dtype=bool),
                               job_type=self.job_types.encode(data.jobs["job_type"].where(
@@ -165,8 +92,8 @@ class LiveCatalogue:
         for columns in (self._seekers, self._jobs):
             columns.reserve(columns.n + columns.n // 8 + 1024)
         # Every sparse field gets one appended row per written row, so one row number (sparse_row) addresses all.
-        self._seeker_sparse = _SparseFields(cat.seekers)
-        self._job_sparse = _SparseFields(cat.jobs)
+        self._seeker_sparse = SparseFields(cat.seekers)
+        self._job_sparse = SparseFields(cat.jobs)
         self.seeker_ids: list[str] = data.seekers["seeker_id"].tolist()
         self.job_ids: list[str] = data.jobs["job_id"].tolist()
         self.seeker_row = {sid: i for i, sid in enumerate(self.seeker_ids)}

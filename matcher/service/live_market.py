@@ -13,9 +13,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from features.geo import load_gazetteer
 from matcher.data import Dataset
+from matcher.errors import InvalidRequestError
 from matcher.policy.market import MarketView, labour_market
 from matcher.service.live import DELETED_COLUMN
+from matcher.service.messages import MarketQuery
 from matcher.service.store import ID_COLUMN, Kind
 
 __all__ = ["LiveMarket"]
@@ -58,7 +61,8 @@ class LiveMarket:
             self._pending.append((kind, list(ids)))
 
     def view(self, by: tuple[str, ...], totals: bool) -> MarketView:
-        """The view grouped by `by`, current up to the last acknowledged write. ValueError for an unknown key."""
+        """The view grouped by `by`, current up to the last acknowledged write. InvalidRequestError naming `by`
+        for an unknown key."""
         with self._lock:
             if self._pending:
                 self._fold()
@@ -69,6 +73,19 @@ class LiveMarket:
                 view = labour_market(data, as_of=self._now(), by=by, totals=totals)
                 self._cache[key] = view
             return view
+
+    def answer(self, query: MarketQuery) -> tuple[MarketView, pd.DataFrame]:
+        """GetLabourMarket: the view of query.by and its cells with at least min_cell jobs or seekers, in the asked
+        city if any, most openings first (the caller cuts the table to query.limit)."""
+        view = self.view(query.by, query.totals)
+        table = view.table
+        table = table[(table["open_jobs"] >= query.min_cell) | (table["active_seekers"] >= query.min_cell)]
+        if query.city:
+            if "city" not in query.by:
+                raise InvalidRequestError("city: the view is not grouped by city")
+            wanted = load_gazetteer().resolve(pd.Series([query.city])).city_key[0]
+            table = table[table["city"] == wanted]
+        return view, table.sort_values("openings", ascending=False, kind="stable")
 
     def _now(self) -> pd.Timestamp:
         return pd.Timestamp.now(tz="UTC") if self._follow_now else self._as_of
