@@ -6,7 +6,6 @@ hand-made `expected` column (see tests/data/README.md for where every row came f
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -249,13 +248,10 @@ def test_patterns_stay_in_the_subset_arrow_runs_natively() -> None:
         assert not needs_python(pattern), name
 
 
-def test_twenty_thousand_postings_in_well_under_a_few_seconds() -> None:
+def test_twenty_thousand_postings_flag_in_one_pass() -> None:
     # The real sample tiled to 20k rows: ~5M characters, a third of them full descriptions and ~12% flagged, so
-    # harsher than a real catalogue (the 23.5k shared postings, 2% with descriptions, take ~0.3 s).
+    # harsher than a real catalogue. Large inputs take the RE2 path (tested equal to Python's re above).
     texts = pd.Series(np.resize(_sample()["text"].to_numpy(dtype=object), 20_000))
-    flag_postings(texts.iloc[:100])  # warm-up
-    start = time.perf_counter()
     out = flag_postings(texts)
-    elapsed = time.perf_counter() - start
     assert len(out) == 20_000 and out["age"].sum() > 1_000
-    assert elapsed < 5.0, f"{elapsed:.2f}s"
+    np.testing.assert_array_equal(out["age"].to_numpy(), np.resize(flag_postings(_sample()["text"])["age"], 20_000))

