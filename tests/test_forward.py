@@ -80,7 +80,7 @@ def test_report_has_tables_plot_and_machine_metrics(result: dict[str, Any]) -> N
 
 
 def test_the_ranker_beats_lexical_and_location_baselines_on_a_known_answer(result: dict[str, Any]) -> None:
-    """The synthetic utility weighs skills, salary, distance and occupation (matcher/offline/synthetic.py): text overlap and
+    """The synthetic utility weighs skills, salary, distance and occupation (matcher/offline/synthetic/): text overlap and
     a same-city bonus see only part of it, so a ranker that learns from the past must win clearly here."""
     verdict = result["verdict"]["all"]
     assert verdict["ratio"] > 1.1, verdict  # measured 1.16 (0.714 vs tfidf_char+location 0.616)
