@@ -120,7 +120,7 @@ def version_dir(root: str | Path, version: str) -> Path:
 
 def promote(root: str | Path, version: str) -> None:
     root = Path(root)
-    if not (version_dir(root, version) / "meta.json").is_file():
+    if not (root / "versions" / version / "meta.json").is_file():
         raise ModelError(f"no model version {version!r} under {root}")
     tmp = root / ".CURRENT.tmp"
     tmp.write_text(version + "\n", encoding="utf-8")

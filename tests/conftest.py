@@ -11,10 +11,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from matcher import api
-from matcher.data import Dataset
-from matcher.offline.synthetic import generate
-from models.registry import ModelBundle
+# Before tests.service_world is imported (below, and by the service test modules), so that its helpers' asserts
+# are rewritten as a test module's are.
+pytest.register_assert_rewrite("tests.service_world")
+
+from matcher import api  # noqa: E402
+from matcher.data import Dataset  # noqa: E402
+from matcher.offline.synthetic import generate  # noqa: E402
+from models.registry import ModelBundle  # noqa: E402
+
+# The gRPC service's shared world (tests/service_world.py: data, model, the read-only server `ro`, the `fresh`
+# server factory), registered here once so that `env` and `ro` are built once per session for every module.
+from tests.service_world import env, fresh, ro  # noqa: E402, F401
 
 # One thread: far faster on a busy 2-core runner. Twenty small trees: the tests below check mechanics (parity,
 # writes, explanations), not quality; quality tests train their own models on data with a known answer.

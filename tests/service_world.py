@@ -3,9 +3,9 @@ once per test session (a few seconds), and the servers over them. Read-only test
 session-scoped): nothing may write to it, patch it or reload it. Every test that writes, reloads or patches starts
 its own server on a fresh journal (`fresh`, function-scoped).
 
-The test modules register this module with `pytest_plugins = ["tests.service_world"]` rather than importing the
-fixtures: a fixture imported into a module is registered once per module that imports it, so a session-scoped one
-would be built once per module; a plugin's fixtures are registered once. The modules import the helpers and types.
+tests/conftest.py registers the fixtures (`env`, `ro`, `fresh`) once for the session: a fixture imported into each
+test module would be registered, and a session-scoped one built, once per module. The test modules import only the
+helpers and types.
 """
 
 from __future__ import annotations

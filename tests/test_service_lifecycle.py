@@ -27,12 +27,7 @@ from matcher.service.client import MatchClient
 from matcher.service.convert import pb, recommend_jobs_request
 from matcher.service.server import serve
 from matcher.service.settings import ServerSettings, load_settings
-
-# Before the import below, so that the shared helpers' asserts are rewritten as a test module's are (the
-# pytest_plugins registration further down comes too late for that: the module is imported by then).
-pytest.register_assert_rewrite("tests.service_world")
-
-from tests.service_world import (  # noqa: E402 - after register_assert_rewrite on purpose
+from tests.service_world import (
     FAST_TRAIN,
     HOST,
     Code,
@@ -46,11 +41,6 @@ from tests.service_world import (  # noqa: E402 - after register_assert_rewrite 
     _public,
     _start,
 )
-
-# The shared world (data, model, the read-only server `ro` and the `fresh` server factory) is a plugin, not an
-# import: one registration for the session, so `env` and `ro` are built once however many modules use them.
-pytest_plugins = ["tests.service_world"]
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Reloading the model

@@ -21,12 +21,7 @@ from matcher import api
 from matcher.cli import main as cli_main
 from matcher.errors import MatcherError
 from matcher.service.client import MatchClient
-
-# Before the import below, so that the shared helpers' asserts are rewritten as a test module's are (the
-# pytest_plugins registration further down comes too late for that: the module is imported by then).
-pytest.register_assert_rewrite("tests.service_world")
-
-from tests.service_world import (  # noqa: E402 - after register_assert_rewrite on purpose
+from tests.service_world import (
     REPO,
     Code,
     Env,
@@ -39,11 +34,6 @@ from tests.service_world import (  # noqa: E402 - after register_assert_rewrite 
     _job_like,
     _seekers_without_events,
 )
-
-# The shared world (data, model, the read-only server `ro` and the `fresh` server factory) is a plugin, not an
-# import: one registration for the session, so `env` and `ro` are built once however many modules use them.
-pytest_plugins = ["tests.service_world"]
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Durability: kill -9 and restart

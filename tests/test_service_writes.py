@@ -10,15 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from matcher.service.convert import pb
-
-# Before the import below, so that the shared helpers' asserts are rewritten as a test module's are (the
-# pytest_plugins registration further down comes too late for that: the module is imported by then).
-pytest.register_assert_rewrite("tests.service_world")
-
-from tests.service_world import (  # noqa: E402 - after register_assert_rewrite on purpose
+from tests.service_world import (
     Code,
     Env,
     StartFn,
@@ -30,11 +24,6 @@ from tests.service_world import (  # noqa: E402 - after register_assert_rewrite 
     _seekers_without_events,
     _skills,
 )
-
-# The shared world (data, model, the read-only server `ro` and the `fresh` server factory) is a plugin, not an
-# import: one registration for the session, so `env` and `ro` are built once however many modules use them.
-pytest_plugins = ["tests.service_world"]
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Every RPC: the writes

@@ -20,12 +20,12 @@ from features.pairs import FEATURE_NAMES
 from matcher.data import Dataset
 from matcher.engine.retrieval import (
     DEFAULT_WEIGHTS,
-    UNUSABLE,
     RetrievalWeights,
     Retriever,
     is_usable_score,
     job_vectors,
     make_retriever,
+    retire,
     seeker_regions,
     seeker_vectors,
 )
@@ -124,9 +124,7 @@ class CandidateGenerator:
         slots = np.array([self._slot.pop(int(j), -1) for j in job_idx], dtype=np.int64)
         slots = slots[slots >= 0]
         if len(slots):
-            dead = np.zeros((len(slots), self.dim), dtype=np.float32)
-            dead[:, -1] = UNUSABLE
-            self.retriever.set_items(slots, dead, groups=np.full(len(slots), -1, dtype=np.int32))
+            retire(self.retriever, slots, self.dim)
 
     @property
     def n_usable(self) -> int:

@@ -23,10 +23,17 @@ from features.text import normalize_rows
 from models.metrics import top_k_rows
 
 __all__ = ["top_n_exact", "Retriever", "ExactRetriever", "make_retriever", "RetrievalWeights",
-           "job_vectors", "seeker_vectors", "seeker_regions", "RETRIEVERS", "DEFAULT_WEIGHTS", "UNUSABLE",
+           "job_vectors", "seeker_vectors", "seeker_regions", "RETRIEVERS", "DEFAULT_WEIGHTS", "UNUSABLE", "retire",
            "is_usable_score"]
 
 UNUSABLE = np.float32(-1e4)  # far below any real score (text cosine + priors stay within a few units)
+
+
+def retire(index: Retriever, rows: np.ndarray, dim: int) -> None:
+    """Tombstone these item rows: zero vectors whose last ("usable") column is UNUSABLE, in no group."""
+    dead = np.zeros((len(rows), dim), dtype=np.float32)
+    dead[:, -1] = UNUSABLE
+    index.set_items(rows, dead, groups=np.full(len(rows), -1, dtype=np.int32))
 
 
 def is_usable_score(scores: np.ndarray) -> np.ndarray:

@@ -117,9 +117,7 @@ def _group_lists(seekers: pd.DataFrame) -> pd.Series:
 
 def policy_members(seekers: pd.DataFrame, policy: PriorityPolicy | None) -> np.ndarray:
     """Seekers in at least one of the policy's groups (none when there is no enabled policy)."""
-    if policy is None or not policy.enabled:
-        return np.zeros(len(seekers), dtype=bool)
-    if "priority_groups" not in seekers:
+    if policy is None or not policy.enabled or "priority_groups" not in seekers:
         return np.zeros(len(seekers), dtype=bool)
     return priority_members(seekers["priority_groups"], policy.groups)
 

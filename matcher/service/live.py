@@ -36,7 +36,7 @@ from features.catalogue import (
 from features.history import PairCounts, Snapshot
 from matcher.data import Dataset
 from matcher.engine.matching import CandidateGenerator, Recommendations, check_model, rank_candidates, rank_seekers
-from matcher.engine.retrieval import UNUSABLE, Retriever, seeker_regions
+from matcher.engine.retrieval import Retriever, retire, seeker_regions
 from matcher.engine.scoring import build_view, score_pairs
 from matcher.policy.priority import group_key
 from matcher.schema import EVENT_GRADES
@@ -79,16 +79,16 @@ class LiveCatalogue:
         self._base_snap = snap
         n_s, n_j = len(data.seekers), len(data.jobs)
         self._seekers = Columns(**{c: getattr(cat.seekers, c) for c in _SIDE_COLUMNS},
-                                 desired_city=cat.desired_city, hist_emb=snap.hist_emb, n_hist=snap.n_hist,
-                                 hist_region_mode=snap.hist_region_mode, alive=np.ones(n_s, dtype=bool),
-                                 groups=self._group_bits(data.seekers["priority_groups"]),
-                                 sparse_row=np.arange(n_s, dtype=np.int64))
+                                desired_city=cat.desired_city, hist_emb=snap.hist_emb, n_hist=snap.n_hist,
+                                hist_region_mode=snap.hist_region_mode, alive=np.ones(n_s, dtype=bool),
+                                groups=self._group_bits(data.seekers["priority_groups"]),
+                                sparse_row=np.arange(n_s, dtype=np.int64))
         self._jobs = Columns(**{c: getattr(cat.jobs, c) for c in _SIDE_COLUMNS},
-                              employer=cat.employer, posted=cat.job_posted_ns, expires=cat.job_expires_ns,
-                              popularity=snap.job_popularity, alive=np.ones(n_j, dtype=bool),
-                              job_type=self.job_types.encode(data.jobs["job_type"].where(
-                                  data.jobs["job_type"].ne("")).to_numpy(dtype=object)),
-                              sparse_row=np.arange(n_j, dtype=np.int64))
+                             employer=cat.employer, posted=cat.job_posted_ns, expires=cat.job_expires_ns,
+                             popularity=snap.job_popularity, alive=np.ones(n_j, dtype=bool),
+                             job_type=self.job_types.encode(data.jobs["job_type"].where(
+                                 data.jobs["job_type"].ne("")).to_numpy(dtype=object)),
+                             sparse_row=np.arange(n_j, dtype=np.int64))
         for columns in (self._seekers, self._jobs):
             columns.reserve(columns.n + columns.n // 8 + 1024)
         # Every sparse field gets one appended row per written row, so one row number (sparse_row) addresses all.
@@ -271,9 +271,7 @@ class LiveCatalogue:
         rows = np.array([r for r in (self.seeker_row.pop(i, -1) for i in ids) if r >= 0], dtype=np.int64)
         if len(rows):
             self._seekers["alive"][rows] = False
-            dead = np.zeros((len(rows), self.generator.dim + 1), dtype=np.float32)  # as seeker_items
-            dead[:, -1] = UNUSABLE
-            self.seeker_index.set_items(rows, dead, groups=np.full(len(rows), -1, dtype=np.int32))
+            retire(self.seeker_index, rows, self.generator.dim + 1)  # seeker_items: + the usable column
             self._view = None
         return len(rows)
 
