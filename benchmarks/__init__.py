@@ -1,3 +1,3 @@
-"""Benchmarks and synthetic data: national-scale inputs with a known answer, to measure speed and quality."""
+"""Benchmarks: speed and memory as ratios against named baselines measured in the same run (results/)."""
 
-__all__ = ["synth"]
+__all__: list[str] = []

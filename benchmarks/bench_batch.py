@@ -21,7 +21,6 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from benchmarks.reporting import medians, pyplot, run_json_module, save_figure, table, write_json
 
 __all__ = ["main"]
 
@@ -138,9 +139,7 @@ def _naive_worker(data_dir: Path, model_dir: Path, k: int, sample: int, seed: in
 
 
 def _run_worker(args: list[str]) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.bench_batch", *args], check=True,
-                          capture_output=True, text=True)
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return run_json_module("benchmarks.bench_batch", args)
 
 
 def _recall_vs_exact(engine_csv: Path, data_dir: Path, exact: list[list[int]], k: int) -> float:
@@ -157,30 +156,23 @@ def _recall_vs_exact(engine_csv: Path, data_dir: Path, exact: list[list[int]], k
 
 def _report(out: Path, config: dict[str, Any], engine_runs: list[dict[str, Any]],
             naive_runs: list[dict[str, Any]], recall: float) -> Path:
-    import matplotlib
-
     from models.report import markdown_table
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     out.mkdir(parents=True, exist_ok=True)
-    med = statistics.median
-    engine_rate = med(r["seekers_per_s"] for r in engine_runs)
-    naive_rate = med(r["seekers_per_s"] for r in naive_runs)
-    stages = {s: med(r["stages_s"].get(s, 0.0) for r in engine_runs) for s in _STAGES}
+    engine, naive = medians(engine_runs, ("seekers_per_s", "wall_s")), medians(naive_runs, ("seekers_per_s",))
+    engine_rate, naive_rate = engine["seekers_per_s"], naive["seekers_per_s"]
+    stages = {s: statistics.median(r["stages_s"].get(s, 0.0) for r in engine_runs) for s in _STAGES}
     total = sum(stages.values()) or 1.0
     n = config["seekers"]
     rows = {
-        "engine (retrieval + rerank)": {"seekers/s": engine_rate, "wall s (full run)": med(r["wall_s"] for r in
-                                                                                      engine_runs),
+        "engine (retrieval + rerank)": {"seekers/s": engine_rate, "wall s (full run)": engine["wall_s"],
                                         "peak RSS GiB": max(r["peak_rss_gib"] for r in engine_runs)},
         "naive (cross join, all pairs)": {"seekers/s": naive_rate, "wall s (full run)": n / naive_rate,
                                           "peak RSS GiB": max(r["peak_rss_gib"] for r in naive_runs)},
     }
     ratio = engine_rate / naive_rate
     stage_rows = {s: {"seconds": stages[s], "share": stages[s] / total} for s in _STAGES}
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, (ax1, ax2) = pyplot().subplots(1, 2, figsize=(10, 3.5))
     ax1.bar(["engine", "naive"], [engine_rate, naive_rate], color=["tab:green", "tab:gray"])
     ax1.set_yscale("log")
     ax1.set_ylabel("seekers / s (log)")
@@ -188,9 +180,7 @@ def _report(out: Path, config: dict[str, Any], engine_runs: list[dict[str, Any]]
     ax2.barh(list(_STAGES), [stages[s] for s in _STAGES])
     ax2.set_xlabel("seconds (median run)")
     ax2.set_title("engine time per stage")
-    fig.tight_layout()
-    fig.savefig(out / "batch.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "batch.png")
     text = "\n".join([
         f"# Nightly push: {n:,} seekers x {config['jobs']:,} jobs, top-{config['k']}",
         "",
@@ -212,23 +202,19 @@ def _report(out: Path, config: dict[str, Any], engine_runs: list[dict[str, Any]]
     ])
     path = out / "batch.md"
     path.write_text(text + "\n", encoding="utf-8")
-    (out / "batch.json").write_text(json.dumps({"config": config, "engine_runs": engine_runs,
-                                                "naive_runs": [{k: v for k, v in r.items() if k != "exact_top"}
-                                                               for r in naive_runs],
-                                                "speedup": ratio, "recall_vs_exact": recall}, indent=2) + "\n",
-                                    encoding="utf-8")
+    naive_json = [{k: v for k, v in r.items() if k != "exact_top"} for r in naive_runs]
+    write_json(out / "batch.json", {"config": config, "engine_runs": engine_runs, "naive_runs": naive_json,
+                                    "speedup": ratio, "recall_vs_exact": recall})
     return path
 
 
 def _bound_and_targets(engine_runs: list[dict[str, Any]], stages: dict[str, float],
                        config: dict[str, Any]) -> list[str]:
-    med = statistics.median
     first = engine_runs[0]
-    bound = med(r["retrieval_bound_s"] for r in engine_runs)
-    gflops = med(r["gemm_gflops"] for r in engine_runs)
-    wall = med(r["wall_s"] for r in engine_runs)
+    m = medians(engine_runs, ("retrieval_bound_s", "gemm_gflops", "wall_s", "rows"))
+    bound, gflops, wall = m["retrieval_bound_s"], m["gemm_gflops"], m["wall_s"]
     peak = max(r["peak_rss_gib"] for r in engine_runs)
-    short = med(config["seekers"] - r["seekers_with_matches"] for r in engine_runs)
+    short = statistics.median(config["seekers"] - r["seekers_with_matches"] for r in engine_runs)
     return [
         f"Dense retrieval lower bound: {config['seekers']:,} seekers x {first['open_jobs']:,} open jobs x "
         f"{first['dims']} dims x 2 flops at this machine's measured float32 GEMM rate ({gflops:,.0f} GFLOP/s, "
@@ -237,13 +223,12 @@ def _bound_and_targets(engine_runs: list[dict[str, Any]], stages: dict[str, floa
         f"the same-region bonus, the exact block-max top-n and the chunking).",
         "",
         f"Trees: {first['trees']} ({first['tree_backend']}). Push rules on: per-job caps (50 pushes per opening, at "
-        f"least 10), seen pairs excluded; rows written {med(r['rows'] for r in engine_runs):,.0f}; seekers left "
+        f"least 10), seen pairs excluded; rows written {m['rows']:,.0f}; seekers left "
         f"with no push by the caps: {short:,.0f}.",
         "",
-        "| target | measured | met |",
-        "|---|---:|---|",
-        f"| wall time < 30 min | {wall / 60:,.1f} min | {'yes' if wall < 1800 else '**no**'} |",
-        f"| peak memory < 12 GiB | {peak:,.2f} GiB | {'yes' if peak < 12 else '**no**'} |",
+        table(["target", "measured", "met"],
+              [["wall time < 30 min", f"{wall / 60:,.1f} min", "yes" if wall < 1800 else "**no**"],
+               ["peak memory < 12 GiB", f"{peak:,.2f} GiB", "yes" if peak < 12 else "**no**"]], "lrl"),
     ]
 
 

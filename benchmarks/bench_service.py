@@ -23,7 +23,6 @@ UpsertJobs calls flow, over synthetic catalogues of several sizes.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -43,12 +42,11 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.bench_batch import _prepare
+from benchmarks.reporting import code_version, medians, ms, run_json_module
+from benchmarks.service_report import METRICS, report
 
 __all__ = ["main"]
 
-_TARGET_P99_MS = {200_000: 50.0, 1_000_000: 100.0}  # the issue's targets (2-core machine)
-_METRICS = ("p50_ms", "p99_ms", "rps", "upsert_p50_ms", "upsert_p99_ms", "overlap_p99_ms", "clear_p99_ms",
-            "upserts_per_s", "server_cores")
 Call = tuple[float, float, str]  # (start, seconds, status code name)
 
 
@@ -56,25 +54,10 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _code_version() -> str:
-    """sha1 of the product sources (matcher, features, models): which code a result belongs to."""
-    root, digest = Path(__file__).resolve().parents[1], hashlib.sha1()
-    for path in sorted(p for package in ("matcher", "features", "models") for p in (root / package).rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def _cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _ms(values: list[float], q: float) -> float | None:
-    """Percentile q of `values` (seconds) in ms; q = -1 gives the mean."""
-    if not values:
-        return None
-    return 1000 * (statistics.fmean(values) if q < 0 else float(np.percentile(values, q)))
 
 
 # ---- the load client (its own process) ---------------------------------------------------------------------------
@@ -166,10 +149,10 @@ def _summary(reads: list[Call], writes: list[Call], seconds: float) -> dict[str,
     hit = [x for x, o in zip(lat, overlap, strict=True) if o]
     clear = [x for x, o in zip(lat, overlap, strict=True) if not o]
     return {"calls": len(reads), "ok": len(ok), "rps": len(ok) / seconds, "upserts_per_s": len(writes) / seconds,
-            "mean_ms": _ms(lat, -1), "p50_ms": _ms(lat, 50), "p90_ms": _ms(lat, 90), "p99_ms": _ms(lat, 99),
-            "max_ms": _ms(lat, 100), "upserts": len(writes), "upsert_p50_ms": _ms(lat_w, 50),
-            "upsert_p99_ms": _ms(lat_w, 99), "upsert_max_ms": _ms(lat_w, 100), "overlapping_calls": int(overlap.sum()),
-            "overlap_p99_ms": _ms(hit, 99), "clear_p99_ms": _ms(clear, 99), "errors": errors,
+            "mean_ms": ms(lat, -1), "p50_ms": ms(lat, 50), "p90_ms": ms(lat, 90), "p99_ms": ms(lat, 99),
+            "max_ms": ms(lat, 100), "upserts": len(writes), "upsert_p50_ms": ms(lat_w, 50),
+            "upsert_p99_ms": ms(lat_w, 99), "upsert_max_ms": ms(lat_w, 100), "overlapping_calls": int(overlap.sum()),
+            "overlap_p99_ms": ms(hit, 99), "clear_p99_ms": ms(clear, 99), "errors": errors,
             "latencies_ms": [round(x * 1000, 3) for x in lat]}
 
 
@@ -208,21 +191,16 @@ def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout
 def _run_client(args: argparse.Namespace, target: str, pid: int, data_dir: Path, callers: int, rate: float, tag: str
                 ) -> dict[str, Any]:
     load = os.getloadavg()
-    command = [sys.executable, "-m", "benchmarks.bench_service", "--client", target, "--server-pid", str(pid),
-               "--data", str(data_dir),
+    command = ["--client", target, "--server-pid", str(pid), "--data", str(data_dir),
                "--callers", str(callers), "--k", str(args.k), "--seconds", str(args.seconds), "--warmup",
                str(args.warmup), "--upserts-per-s", str(rate), "--seed", str(args.seed), "--tag", tag]
-    proc = subprocess.run(command, check=True, capture_output=True, text=True)
+    answer = run_json_module("benchmarks.bench_service", command)
     return {"callers": callers, "target_upserts_per_s": rate, "loadavg": [round(x, 2) for x in load],
-            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-            **json.loads(proc.stdout.strip().splitlines()[-1])}
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()], **answer}
 
 
 def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for m in ("mean_ms", "p90_ms", "max_ms", *_METRICS):
-        values = [r[m] for r in runs if r[m] is not None]
-        out[m] = statistics.median(values) if values else None
+    out = medians(runs, ("mean_ms", "p90_ms", "max_ms", *METRICS))
     codes = sorted({code for r in runs for code in r["errors"]})
     out["errors"] = {code: statistics.median(r["errors"].get(code, 0) for r in runs) for code in codes}
     return out
@@ -238,7 +216,7 @@ def _loads(args: argparse.Namespace) -> dict[str, tuple[int, float]]:
 def _measure_size(args: argparse.Namespace, n_jobs: int, model_dir: Path, data_dir: Path) -> dict[str, Any]:
     from matcher.service.client import MatchClient
 
-    code = _code_version()
+    code = code_version()
     _log(f"{n_jobs:,} jobs: starting the server (product code {code})")
     proc, target, startup = _start_server(data_dir, model_dir, args.work, f"{n_jobs}", args.start_timeout)
     try:
@@ -269,107 +247,6 @@ def _measure_size(args: argparse.Namespace, n_jobs: int, model_dir: Path, data_d
             "catalogue_build_s": float(built.group(1)) if built else None, "rss_serving_gib": loaded,
             "peak_rss_gib": peak, "server_exit": proc.returncode, "runs": runs,
             "medians": {name: _medians([r for r in runs if r["load"] == name]) for name in _loads(args)}}
-
-
-def _ratio(a: float | None, b: float | None) -> str:
-    return f"**{a / b:.2f}x**" if a is not None and b else "n/a"
-
-
-def _notes(size: dict[str, Any], names: list[str], n: int) -> list[str]:
-    med = {k: {m: float("nan") if x is None else x for m, x in v.items()} for k, v in size["medians"].items()}
-    base, load = med[names[0]], med[names[1]]
-    errors = "; ".join(f"{k}: {v['errors'] or 'none'}" for k, v in size["medians"].items())
-    out = [f"- {n} callers vs the 1-caller baseline: p50 {_ratio(load['p50_ms'], base['p50_ms'])}, p99 "
-           f"{_ratio(load['p99_ms'], base['p50_ms'])} the baseline p50; throughput {_ratio(load['rps'], base['rps'])} "
-           "the baseline's requests/s (the speed-up from serving concurrent calls together).",
-           f"- errors (median per run): {errors}."]
-    target = _TARGET_P99_MS.get(size["jobs"])
-    if target and load["rps"] > 0:
-        need = 1000 * n / target
-        out.append(f"- closed loop, so mean latency = callers / throughput ({n} / {load['rps']:.0f} req/s = "
-                   f"{1000 * n / load['rps']:.0f} ms; measured mean {load['mean_ms']:.0f} ms): a p99 under {target:g} "
-                   f"ms with {n} callers needs more than {need:.0f} req/s, {need / load['rps']:.1f}x what was measured."
-                   f" A single caller's p50 is {base['p50_ms']:.0f} ms.")
-    if len(names) > 2:
-        ctl = med[names[2]]
-        out.append(f"- upserts: with them p50/p99 {load['p50_ms']:.0f}/{load['p99_ms']:.0f} ms and {load['rps']:.0f} "
-                   f"req/s, without them {ctl['p50_ms']:.0f}/{ctl['p99_ms']:.0f} ms and {ctl['rps']:.0f} req/s. One "
-                   f"UpsertJobs takes {load['upsert_p50_ms']:.0f} ms (p50) under load, {base['upsert_p50_ms']:.0f} ms "
-                   f"with 1 caller; at 1 caller, calls overlapping an upsert have p99 "
-                   f"{base['overlap_p99_ms']:.0f} ms, the others {base['clear_p99_ms']:.0f} ms.")
-    out.append(f"- server: start-up {size['startup_s']:.0f} s (catalogue build {size['catalogue_build_s'] or 0:.0f} "
-               f"s), RSS {size['rss_serving_gib']:.2f} GiB when serving, peak {size['peak_rss_gib']:.2f} GiB; 1-min "
-               f"load average before each load: {', '.join(str(r['loadavg'][0]) for r in size['runs'])}.")
-    return out
-
-
-def _report(out: Path, config: dict[str, Any], sizes: list[dict[str, Any]]) -> Path:
-    import matplotlib
-
-    from models.report import markdown_table
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out.mkdir(parents=True, exist_ok=True)
-    n = config["callers"]
-    names = list(sizes[0]["medians"])
-    fig, (bars, cdf) = plt.subplots(1, 2, figsize=(12, 4.5))
-    codes = ", ".join(f"{s['jobs']:,} jobs {s['code']}" for s in sizes)
-    lines = [f"# Service load: RecommendJobs(k={config['k']}), {n} callers, UpsertJobs at "
-             f"{config['upserts_per_s']:g}/s", "",
-             f"`python -m benchmarks.bench_service {config['argv']}`", "",
-             f"Client and server on 127.0.0.1 in separate processes sharing {config['cpus']} CPUs; "
-             f"{config['seekers']:,} seekers; default server settings (max_batch 32, n_candidates 200). Each load ran "
-             f"{config['seconds']:g} s after a {config['warmup']:g} s warm-up, {config['runs']} times, loads "
-             "interleaved on the same server; tables give medians of runs. Baseline: the same load with 1 caller. "
-             f"Product code (sha1 of matcher/, features/, models/ sources) when each server started: "
-             f"{codes}; at the end {config['code_at_end']}.", ""]
-    checks = ["| catalogue | p99 ms | target ms | met |", "|---|---:|---:|---|"]
-    labels = []
-    for i, size in enumerate(sizes):
-        med = size["medians"]
-        lines += [f"## {size['jobs']:,} jobs ({size['n_open_jobs']:,} open)", "",
-                  markdown_table({k: {m: v[m] for m in _METRICS} for k, v in med.items()}, list(_METRICS),
-                                 first="load", digits=1), "", *_notes(size, names, n), ""]
-        target, p99 = _TARGET_P99_MS.get(size["jobs"]), med[names[1]]["p99_ms"]
-        if target is not None:
-            met = "**yes**" if p99 is not None and p99 < target else "**no**"
-            checks.append(f"| {size['jobs']:,} jobs | {p99 or float('nan'):,.1f} | {target:g} | {met} |")
-        for j, name in enumerate(names):
-            x = i * (len(names) + 1) + j
-            labels.append((x, f"{size['jobs'] // 1000:,}k\n{name.split(' (')[0].replace(', ', chr(10))}"))
-            bars.bar(x, med[name]["p99_ms"] or 0, color="tab:orange", label="p99" if x == 0 else None)
-            bars.bar(x, med[name]["p50_ms"] or 0, color="tab:blue", label="p50" if x == 0 else None)
-            if target is not None and j == 1:
-                bars.hlines(target, x - 0.4, x + 0.4, colors="red", label="p99 target" if i == 0 else None)
-            pooled = np.sort([v for r in size["runs"] if r["load"] == name for v in r["latencies_ms"]])
-            cdf.plot(pooled, np.linspace(0, 1, len(pooled)), label=f"{size['jobs']:,} jobs, {name}")
-    bars.set_xticks([x for x, _ in labels], [t for _, t in labels], fontsize=7)
-    bars.set(ylabel="ms (median of runs)", title="RecommendJobs latency")
-    bars.legend()
-    cdf.set(xscale="log", xlabel="latency ms (log; all runs pooled)", ylabel="fraction of calls",
-            title="latency distribution")
-    cdf.grid(alpha=0.3)
-    cdf.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "service.png", dpi=110)
-    plt.close(fig)
-    lines += ["## The issue's targets (p99 with 16 callers and upserts flowing)", "",
-              "\n".join(checks) if len(checks) > 2 else "No target for these catalogue sizes.", "",
-              "Columns: p50/p99 of successful RecommendJobs calls; rps = successful calls per second; upsert_* = "
-              "UpsertJobs latency; overlap_p99 / clear_p99 = p99 of recommendation calls whose span did / did not "
-              "overlap an upsert call; upserts_per_s = UpsertJobs calls sent per second (open loop, one new job "
-              "each); server_cores = the server's CPU use during the measured window (client's in the JSON).", "",
-              "![latency](service.png)"]
-    path = out / "service.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    for size in sizes:
-        for r in size["runs"]:
-            r.pop("latencies_ms", None)
-    (out / "service.json").write_text(json.dumps({"config": config, "sizes": sizes}, indent=2) + "\n",
-                                      encoding="utf-8")
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -404,9 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         (args.work / "service-raw.json").write_text(json.dumps(sizes), encoding="utf-8")  # survives a report bug
     names = ("jobs", "seekers", "k", "callers", "seconds", "warmup", "upserts_per_s", "runs", "seed")
     config = {k: getattr(args, k) for k in names} | {"cpus": os.cpu_count(),
-                                                     "code_at_end": _code_version(), "started": started,
+                                                     "code_at_end": code_version(), "started": started,
                                                      "argv": " ".join(sys.argv[1:] if argv is None else argv)}
-    path = _report(args.out, config, sizes)
+    path = report(args.out, config, sizes)
     _log(f"done in {time.perf_counter() - began:.0f}s")
     print(path.read_text(encoding="utf-8"))
     return 0

@@ -14,12 +14,12 @@ and JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.reporting import write_json
 from matcher import api
 from matcher.offline.synthetic import generate
 from matcher.offline.training import TrainConfig
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dropped). `placed`: scored on interviews and hires only.", "",
         markdown_table(table, columns, first="run", digits=4), ""])
     (out / "two_way.md").write_text(text, encoding="utf-8")
-    (out / "two_way.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    write_json(out / "two_way.json", rows)
     print(text)
     return 0
 

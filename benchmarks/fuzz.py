@@ -15,7 +15,6 @@ loading must either succeed or raise the engine's own error (DataValidationError
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 import grpc
 import pandas as pd
 
+from benchmarks.reporting import print_and_save
 from matcher import api
 from matcher.data import load_folder
 from matcher.errors import MatcherError
@@ -368,10 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = fuzz_service(args.seconds, args.seed)
     result.loader_cases, result.loader_failures = fuzz_loaders(args.csv_cases, args.seed)
-    report = result.as_dict()
-    print(json.dumps(report, indent=2, ensure_ascii=False))
-    if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print_and_save(result.as_dict(), args.report, ensure_ascii=False)
     return 0 if result.ok else 1
 
 

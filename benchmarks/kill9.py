@@ -13,7 +13,6 @@ outcome and are left out of the checks.
 from __future__ import annotations
 
 import argparse
-import json
 import queue
 import random
 import re
@@ -30,6 +29,7 @@ from typing import Any
 import grpc
 
 from benchmarks.fuzz import build_world
+from benchmarks.reporting import print_and_save
 from matcher.service.client import MatchClient
 from matcher.service.store import Store
 
@@ -223,9 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", default="")
     args = parser.parse_args(argv)
     report = kill_loop(args.kills, args.seed).as_dict()
-    print(json.dumps(report, indent=2))
-    if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print_and_save(report, args.report)
     return 0 if report["ok"] else 1
 
 
