@@ -32,6 +32,7 @@ __all__ = [
     "parse_educations",
     "parse_experience_years",
     "parse_salaries",
+    "parse_salary_months",
 ]
 
 EDUCATION_LEVELS: Final[Mapping[int, str]] = MappingProxyType({
@@ -208,7 +209,8 @@ def parse_salaries(values: pd.Series, *,
     "500-1000元/周" × 4.35), bare numbers ("4001-6000", "6000"), open ranges ("1万以上" → max NaN,
     "3000元以下" → min NaN) and Zhaopin/Tianchi packed codes ("0700110000" = 7001..10000, "2500199999" =
     25001..open). "面议", "-", "0", "" and piece rates ("元/次") give NaN.
-    The "·N薪" bonus months are ignored (not annualised): the figure quoted is the monthly rate.
+    The "·N薪" bonus months are ignored (not annualised): the figure quoted is the monthly rate; read them with
+    `parse_salary_months`.
 
     Bare strings of 9-12 digits are always read as packed codes. `zhaopin_codes=True` says the whole column
     is such codes, so shorter ones are left-padded too: the 2019 seeker table wrote "0000001000"
@@ -234,6 +236,23 @@ def parse_salaries(values: pd.Series, *,
         low = np.where((low >= lo_ok) & (low <= hi_ok), low, np.nan)
         high = np.where((high >= lo_ok) & (high <= hi_ok), high, np.nan)
     return low.astype(np.float64), high.astype(np.float64)
+
+
+_MOST_SALARY_MONTHS: Final[float] = 24.0  # "·13薪" .. "·16薪" are common; beyond two years' pay it is a typo
+
+
+def _parse_salary_months_unique(raw: pd.Series) -> np.ndarray:
+    text = _normalise(raw, keep_spaces=False)
+    months = _to_float(text.str.extract(r"(?:^|[^\d.])(\d{2})薪", expand=False))
+    return np.where((months >= 12) & (months <= _MOST_SALARY_MONTHS), months, np.nan)
+
+
+def parse_salary_months(values: pd.Series) -> np.ndarray:
+    """The months of pay per year a salary string states ("1万-2万·13薪" → 13, "15K-30K·14薪" → 14), float64;
+    NaN where none is stated ("8千-1.1万", "面议", "年底双薪" has no number) or the number is not 12..24.
+
+    `parse_salaries` keeps the monthly rate; annual pay is rate × months (12 where not stated)."""
+    return _factorised(values, _parse_salary_months_unique)
 
 
 def _parse_experience_unique(raw: pd.Series) -> np.ndarray:

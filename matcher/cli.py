@@ -31,6 +31,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
         data = convert_us_job_views(args.src, args.out, start=args.start, end=args.end)
         print(f"wrote {len(data.seekers):,} seekers, {len(data.jobs):,} jobs, {len(data.events):,} events "
               f"to {args.out}")
+    elif args.source == "cn-postings":
+        from matcher.adapters.cn_postings import convert_cn_postings
+
+        data, summaries = convert_cn_postings(args.src, args.out)
+        for summary in summaries:
+            print(summary.line())
+        print(f"wrote {len(data.jobs):,} jobs from {len(summaries)} file(s) to {args.out}/jobs.csv (seekers.csv and "
+              "events.csv are empty: the crawls hold postings only)")
     else:
         from matcher.adapters.zhaopin import convert_zhaopin_users
 
@@ -247,8 +255,9 @@ def _parser() -> argparse.ArgumentParser:
 def _add_pipeline_commands(sub: Any) -> None:
     """import, train, batch: data in, a model, the nightly push."""
     p = sub.add_parser("import", help="convert a public data set into a FORMAT.md folder")
-    p.add_argument("source", choices=["us-job-views", "zhaopin"])
-    p.add_argument("--src", required=True, help="source folder (us-job-views) or table1_user.csv (zhaopin)")
+    p.add_argument("source", choices=["us-job-views", "zhaopin", "cn-postings"])
+    p.add_argument("--src", required=True, help="source folder (us-job-views), table1_user.csv (zhaopin), or one "
+                                                "Zhaopin/Lagou posting file or a folder of them (cn-postings)")
     p.add_argument("--out", required=True)
     p.add_argument("--start", help="us-job-views: keep views at or after this time")
     p.add_argument("--end", help="us-job-views: keep views before this time")

@@ -20,6 +20,7 @@ from features.parsing import (
     parse_educations,
     parse_experience_years,
     parse_salaries,
+    parse_salary_months,
 )
 
 NAN = math.nan
@@ -154,6 +155,30 @@ def test_salary_plausibility_filter_can_be_disabled() -> None:
     low, high = parse_salaries(_series(["10-100/天", "0.2千-0.3千元/月"]), plausible=None)
     np.testing.assert_allclose(low, [217.5, 200.0])
     np.testing.assert_allclose(high, [2175.0, 300.0])
+
+
+SALARY_MONTH_CASES: list[tuple[object, float]] = [
+    ("1万-2万·13薪", 13), ("6千-8千·13薪", 13), ("1.5万-3万·14薪", 14), ("15K-30K·16薪", 16), ("1万-2万 · 13 薪", 13),
+    ("１万-２万・１３薪", 13), ("12薪", 12), ("8千-1.1万", NAN), ("面议", NAN), ("年底双薪", NAN), ("", NAN), (None, NAN),
+    ("6千-8千·100薪", NAN), ("6千-8千·3薪", NAN), ("15k-30k", NAN),
+]
+
+
+@pytest.mark.parametrize(("text", "months"), SALARY_MONTH_CASES)
+def test_salary_months_known_answers(text: object, months: float) -> None:
+    got = parse_salary_months(_series([text]))
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, [months], equal_nan=True)
+
+
+def test_salary_months_leave_the_monthly_rate_alone(sample: pd.DataFrame) -> None:
+    stated = parse_salary_months(sample["salary"])
+    assert set(stated[np.isfinite(stated)]) <= set(range(12, 25))
+    bonus = sample["salary"].str.contains("薪") & ~sample["salary"].str.contains("面议|双薪")
+    assert np.isfinite(stated[bonus.to_numpy()]).all() and np.isnan(stated[~bonus.to_numpy()]).all()
+    low, _ = parse_salaries(sample["salary"][bonus])
+    without, _ = parse_salaries(sample["salary"][bonus].str.replace(r"·\d+薪", "", regex=True))
+    np.testing.assert_array_equal(low, without)
 
 
 @pytest.mark.parametrize(("text", "years"), EXPERIENCE_CASES)
