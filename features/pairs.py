@@ -12,7 +12,7 @@ from features.catalogue import Catalogue
 from features.geo import haversine_km
 from features.history import PairCounts, Snapshot, slot_lookup
 
-__all__ = ["FEATURE_NAMES", "CONTENT_WEIGHTS", "pair_features"]
+__all__ = ["FEATURE_NAMES", "CONTENT_WEIGHTS", "HISTORY_FEATURES", "blank_history", "pair_features"]
 
 FEATURE_NAMES: tuple[str, ...] = (
     "text_cos",             # resume text vs job text (LSA cosine)
@@ -54,6 +54,24 @@ CONTENT_WEIGHTS: dict[str, float] = {
     "text_cos": 0.5, "desired_title_cos": 0.5, "skill_coverage": 0.5, "same_city": 0.5, "same_region": 0.3,
     "in_desired_city": 0.3, "hist_cos": 1.0, "hist_city_share": 0.5, "hist_region_share": 0.3,
 }
+
+# The features only an event log feeds: unknown for every pair on a platform's first day (matcher.offline.day_one).
+HISTORY_FEATURES: tuple[str, ...] = (
+    "hist_cos", "hist_distance_km", "city_flow_share", "region_flow_share", "hist_city_share", "hist_region_share",
+    "hist_employer_share", "seen_job_before", "job_popularity", "employer_popularity", "region_share",
+    "seeker_activity",
+)
+
+
+def blank_history(X: np.ndarray) -> np.ndarray:
+    """A copy of pair features as a platform without a log sees them: HISTORY_FEATURES unknown (NaN), and
+    content_match without its history terms."""
+    X = np.array(X, dtype=np.float32, copy=True)
+    column = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    for name in set(HISTORY_FEATURES) & set(CONTENT_WEIGHTS):
+        X[:, column["content_match"]] -= CONTENT_WEIGHTS[name] * np.nan_to_num(X[:, column[name]], nan=0.0)
+    X[:, [column[name] for name in HISTORY_FEATURES]] = np.nan
+    return X
 
 _CHUNK = 1 << 19
 _SPARSE_CHUNK = 1 << 15  # lexical rows hold hundreds of n-grams each: products of 32k pairs stay ~100 MB

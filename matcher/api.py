@@ -23,9 +23,10 @@ from matcher.data import Dataset, fingerprint_folder, load_folder, parse_time
 from matcher.engine.matching import MatchEngine
 from matcher.engine.scoring import build_view
 from matcher.errors import NotFoundError
+from matcher.offline.day_one import train_for as train
 from matcher.offline.evaluation import evaluate
 from matcher.offline.forward import ForwardConfig, forward_evaluate
-from matcher.offline.training import TrainConfig, train
+from matcher.offline.training import TrainConfig
 from models.registry import ModelBundle, load_model, save_model
 
 __all__ = ["load_data", "pair_frame", "train", "TrainConfig", "save", "load", "evaluate", "recommend", "batch",

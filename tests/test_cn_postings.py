@@ -90,9 +90,9 @@ def test_zhaopin_card_awkward_rows(jobs: dict[str, dict[str, str]]) -> None:
     assert (negotiable["salary_min"], negotiable["city"], negotiable["lat"]) == ("", "110100", "39.904211")
     assert negotiable["employer_id"] == by_title["Keeta-营销设计师-北京"]["employer_id"]
     expected = {
-        "RJ-Java开发工程师（优秀应届生岗）": "610113",  # 西安·雁塔 (西安 alone is not in the gazetteer)
+        "RJ-Java开发工程师（优秀应届生岗）": "610113",  # 西安·雁塔 (bare 西安 is the city, not 西安区)
         "java开发工程师（工业物联网平台）A05-郑州": "410104",  # 郑州·管城 = 管城回族区
-        "web前端工程师": "222401",  # 延边·延吉市: 延边 is not in the table, 延吉市 names its prefecture
+        "web前端工程师": "222401",  # 延边·延吉市: 延边 = 延边朝鲜族自治州
         "php全栈工程师": "410122",  # 郑州·中牟
         "DE 开发工程师-24应届生": "320500",  # 苏州·高新区: no such county, the city
         "Java开发工程师(J10113)": "440111",  # 广州·白云
@@ -315,6 +315,22 @@ def test_bad_files_are_data_validation_errors(tmp_path: Path, capsys: pytest.Cap
     assert "file not found" in _fails(tmp_path / "missing.csv").problem
     assert main(["import", "cn-postings", "--src", str(unknown), "--out", str(tmp_path / "out")]) == 2
     assert "other.csv, row 1: not a known posting format" in capsys.readouterr().err
+
+
+def test_city_and_district_names_resolve_through_the_gazetteer(tmp_path: Path) -> None:
+    """Places of the full 2024 card file that the gazetteer (features.geo) resolves: a bare city name that a county
+    shares (西安, 长沙), a prefecture's short name (黔西南), a district named after the city, a full county name two
+    counties of one city share the stem of (临夏市 / 临夏县), a county name inside a longer district field, a province's
+    name (吉林) whose district names the city."""
+    cards = pd.read_csv(SAMPLES / CARDS, dtype=str, keep_default_na=False, encoding="utf-8-sig").head(7)
+    cards["4"] = ["西安·雁塔·曲江", "长沙·长沙·星沙", "黔西南·兴义市·兴泰街道", "临夏·临夏市·红园街道",
+                  "黔东南·城西街道", "沧州·泊头市工业区", "吉林·船营"]
+    cards["7"] = cards["7"].str.replace(".htm", "x.htm")  # no repeated ids
+    cards.to_csv(tmp_path / "cards_2024.csv", index=False)
+    frame, summary = read_cn_postings(tmp_path / "cards_2024.csv")
+    assert list(frame["city"]) == ["610113", "430121", "522301", "622901", "522600", "130981", "220204"]
+    assert (frame.loc[1, "lat"], frame.loc[1, "lon"]) == (float(_point("430121")[0]), float(_point("430121")[1]))
+    assert summary.counts["district resolved"] == 6 and not summary.unresolved_places
 
 
 def test_unparsable_cells_are_counted_not_raised(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ to one set of columns (`_CANON`) and converted by the same code:
 - salary_min/max: `features.parsing.parse_salaries`, CNY/month ("/天" × 21.75 working days, "/小时" × 8 × 21.75,
   "/年" ÷ 12); "·13薪" → extra column salary_months. experience: `parse_experience_years`; education_min: the
   label ("不限" → "学历不限").
-- city: the district's GB/T 2260 code where it resolves ("上海·虹口·北外滩", "北京-海淀区", the jsonl street address,
-  Lagou `district`), else the city's, else the name as written ("全国" → empty). lat/lon: Lagou's own (a swapped
-  pair repaired; not believed over 100 km from the district or city), else the district's, else the city's.
+- city: the district's GB/T 2260 code where `Gazetteer.districts` finds it in the city ("上海·虹口·北外滩",
+  "北京-海淀区", the jsonl street address, Lagou `district`), else the city's, else the name as written ("全国" →
+  empty). lat/lon: Lagou's own (a swapped pair repaired; not believed over 100 km from the district or city), else
+  the district's, else the city's.
 - skills: card tags less company type, size and the industry ending them (an industry = a last tag that follows a
   type or size somewhere in the file), Lagou labels, jsonl job_skills. employer_id: "emp:" + sha1 of the NFKC,
   whitespace-collapsed name. text: description, highlights, welfare, business zone, street address.
@@ -31,8 +32,6 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -184,53 +183,19 @@ def _prose(text: pd.Series) -> pd.Series:
     return text.str.strip()
 
 
-@cache
-def _districts() -> tuple[dict[tuple[str, str], str], re.Pattern[str]]:
-    """(city key "cn:310100", district stem "虹口") → county code, and a regex of the full county names, from the
-    committed admin-division table (stems shared by two counties of one city are left out)."""
-    with resources.files("features.data").joinpath("cn_counties.csv").open(encoding="utf-8") as handle:
-        counties = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    stems = pd.DataFrame({"city": load_gazetteer().resolve(counties["county_code"]).city_key,
-                          "stem": _stem(counties["county_name"]), "code": counties["county_code"]})
-    stems = stems[stems["city"].notna()].drop_duplicates(["city", "stem"], keep=False)
-    names = sorted(set(counties["county_name"]) - {"市辖区", "县"}, key=len, reverse=True)
-    return (dict(zip(zip(stems["city"], stems["stem"], strict=True), stems["code"], strict=True)),
-            re.compile("|".join(map(re.escape, names))))
-
-
-def _stem(names: pd.Series) -> pd.Series:
-    """"海淀区" / "海淀" → "海淀", "管城回族区" → "管城", "长阳土家族自治县" → "长阳", "浦东新区" → "浦东"."""
-    stems = names.str.extract(r"^(.{2,}?)(?:[^族]{1,3}族)*(?:自治)?(?:新区|区|县|市|旗)$", expand=False)
-    return stems.fillna(names)
-
-
-def _county(city_key: pd.Series, district: pd.Series) -> pd.Series:
-    """County code of `district` (a name or stem) inside each row's city; NaN where it is not one."""
-    keys = pd.Series(list(zip(city_key.fillna(""), _stem(district), strict=True)), index=district.index)
-    return keys.map(_districts()[0])
-
-
-def _city_keys(rows: pd.DataFrame) -> pd.Series:
-    """Gazetteer city key of the city name; else of the district alone ("延边·延吉市": 延边 is not in the table)."""
-    gaz = load_gazetteer()
-    names = rows["city"].str.replace(r"市$", "", regex=True)
-    # "西安" alone does not resolve (features.geo drops a name that is also a county's stem: 西安区), "西安市" does.
-    keys = pd.Series(gaz.resolve(names + "市").city_key, index=rows.index)
-    for fallback in (names, rows["district"]):
-        found = keys.fillna("").str.fullmatch(r"cn:\d{6}")
-        keys = keys.where(found, pd.Series(gaz.resolve(fallback.where(~found, "")).city_key, index=rows.index))
-    return keys
-
-
 def _places(rows: pd.DataFrame, summary: ImportSummary) -> pd.DataFrame:
     """city (the district's code where it resolves, else the city's, else the name), lat, lon."""
     gaz = load_gazetteer()
-    city_key = _city_keys(rows)
+    alone = gaz.resolve(rows["city"])
+    province = pd.isna(alone.city_key) & pd.notna(alone.region_key)  # "吉林·船营": the district names 吉林市
+    inside = gaz.resolve((rows["city"] + "·" + rows["district"]).where(province, ""))
+    city_key = pd.Series(np.where(province & (inside.region_key == alone.region_key), inside.city_key,
+                                  alone.city_key), index=rows.index, dtype=object)
     is_city = city_key.fillna("").str.fullmatch(r"cn:\d{6}")
-    hits = rows["address"].str.extractall(f"({_districts()[1].pattern})")[0]
-    on_street = _county(city_key.reindex(hits.index.get_level_values(0)).set_axis(hits.index), hits)
-    county = _county(city_key, rows["district"]).where(rows["district"].ne(""))
-    county = county.fillna(on_street.dropna().groupby(level=0).first()).where(is_city)
+    in_field, on_street = (pd.Series(gaz.districts(city_key, rows[c]).code, index=rows.index)
+                           for c in ("district", "address"))  # "海淀", "管城回族区"; else the street address's
+    stated = rows["district"].ne("")
+    county = in_field.where(stated).fillna(on_street)
     code = county.fillna(city_key.where(is_city).str[3:]).fillna("")
     known = gaz.resolve(code)
     lat, lon = pd.to_numeric(rows["lat"], errors="coerce"), pd.to_numeric(rows["lon"], errors="coerce")
@@ -247,10 +212,9 @@ def _places(rows: pd.DataFrame, summary: ImportSummary) -> pd.DataFrame:
         "city 全国 (nationwide: left empty)": int(rows["city"].eq("全国").sum()),
         "city missing": int(rows["city"].eq("").sum()),
         "district resolved": int(county.notna().sum()),
-        "district read from the street address": int((county.notna() & rows["district"].eq("")).sum()),
-        "district given, not resolved (city point; name in text)": int((county.isna() & is_city
-                                                                         & rows["district"].ne("")).sum()),
-        "no district (city point)": int((county.isna() & is_city & rows["district"].eq("")).sum()),
+        "district read from the street address": int((county.notna() & ~stated).sum()),
+        "district given, not resolved (city point; name in text)": int((county.isna() & is_city & stated).sum()),
+        "no district (city point)": int((county.isna() & is_city & ~stated).sum()),
         "own lat/lon swapped back": int((swapped & own).sum()),
         f"own lat/lon over {_FAR_KM:.0f} km from the district/city (district/city used)": int(far.sum()),
     })

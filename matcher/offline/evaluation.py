@@ -41,7 +41,7 @@ def resolve_test_start(bundle: ModelBundle, data: Dataset, test_start: str | Non
         return parse_time(test_start, "--test-start")
     training = bundle.meta.get("training", {})
     same_data = data.root is not None and bundle.meta.get("data_fingerprint") == fingerprint_folder(data.root)
-    if same_data:
+    if same_data and training.get("test_start"):  # a day-one model of a folder without events has none
         start = pd.Timestamp(training["test_start"])
         if start > data.events["timestamp"].max():
             raise MatcherError("the model was trained on every event in this folder (--holdout-days 0): "

@@ -31,17 +31,19 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from features.catalogue import Catalogue
 from features.history import Snapshot, build_snapshot
-from features.pairs import pair_features
+from features.pairs import FEATURE_NAMES, blank_history, pair_features
 from matcher.data import Dataset, index_events
 from matcher.engine.matching import CandidateGenerator, rank_candidates
 from matcher.engine.scoring import build_view
 from matcher.errors import MatcherError
+from matcher.offline.day_one import train_day_one
 from matcher.offline.evaluation import SEGMENTS, seeker_segments
 from matcher.offline.forward_report import aggregate, plot_forward, report_sections, verdict
 from matcher.offline.training import TrainConfig, train, window_job_mask
 from matcher.progress import Progress
 from models.baselines import newest_scores, popularity_scores, random_scores, rule_scores
 from models.metrics import ranking_metrics, top_k_rows
+from models.registry import ModelBundle
 from models.report import write_report
 
 __all__ = ["ForwardConfig", "forward_origins", "forward_evaluate", "LEXICAL_BASELINES", "LOCATION_GRID"]
@@ -64,6 +66,9 @@ class ForwardConfig:
     n_candidates: int = 200
     catalogue: str = "auto"
     train: TrainConfig | None = None       # None: TrainConfig's defaults (holdout_days is always 0 here)
+    # The engine as on a platform's first day (matcher.offline.day_one): no event of the platform learnt from, and
+    # the counsellor's hand weights (features.pairs.CONTENT_WEIGHTS, history blanked) ranked next to it.
+    day_one: bool = False
 
 
 def forward_origins(events: pd.DataFrame, config: ForwardConfig) -> list[pd.Timestamp]:
@@ -203,6 +208,16 @@ def _retrieval_recall(cand: np.ndarray, baseline_top: np.ndarray, window: _Windo
     return out
 
 
+def _day_one(known: Dataset, config: TrainConfig, origin: pd.Timestamp, window_days: float
+             ) -> tuple[ModelBundle, dict[str, Any]]:
+    """The day-one model for the data known before `origin`, with the summary keys a run reports."""
+    bundle, summary = train_day_one(known, config, "forward protocol, --day-one")
+    source = summary["content_ranker"]
+    return bundle, {"valid_window": [(origin - pd.Timedelta(days=window_days)).isoformat(), origin.isoformat()],
+                    "n_train_queries": source["n_train_queries"], "n_train_pairs": None,
+                    "best_iteration": source["best_iteration"], "valid_ndcg@10": source["valid_ndcg@10"]}
+
+
 def _one_run(data: Dataset, origin: pd.Timestamp, seed: int, config: ForwardConfig,
              lexical: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]) -> dict[str, Any] | None:
     end = origin + pd.Timedelta(days=config.window_days)
@@ -210,7 +225,10 @@ def _one_run(data: Dataset, origin: pd.Timestamp, seed: int, config: ForwardConf
     # The training windows offer the catalogue the test window does, unless the training config names its own.
     catalogue = config.catalogue if base.catalogue == "auto" else base.catalogue
     train_config = replace(base, holdout_days=0, seed=seed, catalogue=catalogue)
-    bundle, summary = train(_before(data, origin), train_config)
+    if config.day_one:
+        bundle, summary = _day_one(_before(data, origin), train_config, origin, config.window_days)
+    else:
+        bundle, summary = train(_before(data, origin), train_config)
     cat, snap = build_view(data, bundle.encoder, history_until=origin, as_of=end)
     window = _window(data, cat, snap, origin, end, config.catalogue)
     if window is None:
@@ -230,6 +248,11 @@ def _one_run(data: Dataset, origin: pd.Timestamp, seed: int, config: ForwardConf
     cand = generator.candidates(cat, snap, q, config.n_candidates)
     rule = rule_scores(pair_features(cat, snap, np.repeat(q, cand.shape[1]), cand.ravel())).reshape(cand.shape)
     lists["rule"] = np.take_along_axis(cand, top_k_rows(np.where(cand >= 0, rule, -np.inf), k), axis=1)
+    if config.day_one:
+        hand = blank_history(pair_features(cat, snap, np.repeat(q, cand.shape[1]), cand.ravel()))
+        weights = hand[:, FEATURE_NAMES.index("content_match")].reshape(cand.shape)
+        lists["content_weights"] = np.take_along_axis(cand, top_k_rows(np.where(cand >= 0, weights, -np.inf), k),
+                                                      axis=1)
     # Location bonuses of the lexical baselines are tuned on the model's validation window (the last one before T).
     valid_start, valid_end = (pd.Timestamp(t) for t in summary["valid_window"])
     valid_snap = build_snapshot(cat, data.events, history_until=valid_start, as_of=valid_end)
@@ -283,8 +306,8 @@ def forward_evaluate(data: Dataset, report_dir: str | Path, config: ForwardConfi
     populations = [p for p in ("profiled", "all", *SEGMENTS) if all(p in r["methods"]["engine"] for r in runs)]
     verdicts: dict[str, Any] = {p: verdict(runs, p) for p in ("profiled", "all") if p in populations}
     summary = {p: {m: aggregate(runs, p, m) for m in ("ndcg@10", "recall@10", "recall@100")} for p in populations}
-    title = (f"Forward evaluation: {len(origins)} origins x {len(config.seeds)} seeds, "
-             f"{config.window_days:g}-day windows")
+    title = (f"Forward evaluation{' of the day-one model' if config.day_one else ''}: {len(origins)} origins x "
+             f"{len(config.seeds)} seeds, {config.window_days:g}-day windows")
     plot_forward(runs, "profiled" if "profiled" in populations else "all", report_dir / "forward.png", title)
     sections = report_sections(runs, summary, verdicts, window_days=config.window_days,
                                n_candidates=config.n_candidates)

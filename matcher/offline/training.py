@@ -21,7 +21,7 @@ import pandas as pd
 
 from features.catalogue import Catalogue, build_catalogue
 from features.history import build_snapshot
-from features.pairs import FEATURE_NAMES, pair_features
+from features.pairs import FEATURE_NAMES, blank_history, pair_features
 from features.text import TextEncoder
 from matcher.data import Dataset, fingerprint_folder
 from matcher.engine.matching import CandidateGenerator, open_job_mask
@@ -63,6 +63,8 @@ class TrainConfig:
     # profiled seekers' NDCG@10 from 0.210 to 0.193 (2 origins).
     profiled_queries: bool = True
     seed: int = 0                   # text encoder's SVD and LightGBM's bagging (params["seed"] wins if given)
+    # Learn from content alone, the log's features blanked as on a platform's first day (matcher.offline.day_one).
+    content_only: bool = False
 
 
 @dataclass
@@ -292,6 +294,9 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
     progress.close()
     if not parts or valid is None:
         raise MatcherError("no training or validation queries: every window lacks positive events")
+    if config.content_only:
+        for part in (*parts, valid):
+            part.features = blank_history(part.features)
     with _cluster_client(config.cluster) as client:
         X, y, group = _stack(parts)
         ranker = LambdaRanker(params=params, n_estimators=config.n_estimators,
