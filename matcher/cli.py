@@ -11,15 +11,12 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from matcher import api
 from matcher.errors import MatcherError
-from matcher.service.commands import add_service_commands, run_demo_service
+from matcher.service.commands import add_service_commands
 
 __all__ = ["main"]
 
@@ -59,7 +56,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     bundle, summary = api.train(data, config)
     path = api.save(bundle, args.model, data, extra={"config": asdict(config)})
     print(json.dumps(summary, indent=2, default=str))
-    print(f"model {bundle.version} saved to {path} in {time.perf_counter() - started:.1f}s")
+    why = f" ({summary['why']})" if "why" in summary else ""
+    print(f"model {bundle.version} ({summary['kind']}{why}) saved to {path} in {time.perf_counter() - started:.1f}s")
     return 0
 
 
@@ -118,7 +116,8 @@ def _evaluate_forward(args: argparse.Namespace) -> int:
         train.n_estimators = args.trees
     origins = tuple(api.parse_time(t, "--origin") for t in (args.origin or []))
     config = api.ForwardConfig(origins=origins, n_origins=args.origins, window_days=args.window_days,
-                           stride_days=args.stride_days, seeds=args.seeds, n_candidates=args.candidates, train=train)
+                           stride_days=args.stride_days, seeds=args.seeds, n_candidates=args.candidates, train=train,
+                           day_one=args.day_one)
     result = api.forward_evaluate(data, args.report, config)
     for population, v in result["verdict"].items():
         print(f"{population} seekers: engine NDCG@10 {v['engine_ndcg@10']:.4f}, best baseline {v['best_baseline']} "
@@ -196,33 +195,9 @@ def _print_table(results: dict[str, dict[str, float]]) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    work = Path(args.workdir)
-    data_dir = work / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    demo = resources.files("matcher.demo_data")
-    for name in ("seekers.csv", "jobs.csv", "events.csv"):
-        (data_dir / name).write_bytes(demo.joinpath(name).read_bytes())
-    print(f"[1/5] training on the built-in demo data (real US job-board views, see {data_dir})")
-    model_dir, report_dir, matches = work / "model", work / "report", work / "matches.csv"
-    _cmd_train(_parser().parse_args(["train", "--data", str(data_dir), "--model", str(model_dir)]))
-    print("[2/5] evaluating the model against baselines on the held-out last 14 days")
-    _cmd_evaluate(argparse.Namespace(data=data_dir, model=model_dir, report=report_dir, test_start=None,
-                                     candidates=200))
-    print("[3/5] batch matching: top-10 open jobs for every seeker")
-    _cmd_batch(_parser().parse_args(["batch", "--data", str(data_dir), "--model", str(model_dir), "--out",
-                                     str(matches), "--k", "10"]))
-    print("[4/5] serving the model over gRPC (matcher serve) and querying it (matcher.service.MatchClient)")
-    run_demo_service(data_dir, model_dir, matches, work / "journal.sqlite")
-    print("[5/5] public-employment views: labour market by city, a counsellor's explanation, the fairness audit")
-    _cmd_market(_parser().parse_args(["market", "--data", str(data_dir), "--by", "city", "--top", "5"]))
-    seeker = pd.read_csv(matches, dtype=str, nrows=1)["seeker_id"].iloc[0]
-    _cmd_explain(_parser().parse_args(["explain", "--data", str(data_dir), "--model", str(model_dir), "--seeker",
-                                       seeker, "--k", "1", "--gaps", "5"]))
-    _cmd_audit(_parser().parse_args(["audit", "--data", str(data_dir), "--model", str(model_dir), "--report",
-                                     str(work / "audit")]))
-    print(f"\nmatches: {matches}\nreport:  {report_dir / 'report.md'}\naudit:   {work / 'audit' / 'report.md'}"
-          f"\nmodel:   {model_dir}")
-    return 0
+    from matcher.demo import run_demo  # the demo drives the commands above
+
+    return run_demo(Path(args.workdir), args.only)
 
 
 def _positive_int(text: str) -> int:
@@ -248,6 +223,8 @@ def _parser() -> argparse.ArgumentParser:
     add_service_commands(sub, _positive_int)
     p = sub.add_parser("demo", help="train, evaluate, batch-match and serve on the built-in demo data")
     p.add_argument("--workdir", default="demo-output")
+    p.add_argument("--only", choices=["us", "cn"], help="run one part: the US job board (us) or the Chinese "
+                                                         "catalogue (cn, in WORKDIR/cn); default both")
     p.set_defaults(func=_cmd_demo)
     return parser
 
@@ -320,6 +297,8 @@ def _add_analysis_commands(sub: Any) -> None:
     p.add_argument("--stride-days", type=float, default=7.0, help="forward: days between origins")
     p.add_argument("--seeds", type=_seeds, default=(0, 1, 2), help="forward: comma-separated seeds (default 0,1,2)")
     p.add_argument("--trees", type=_positive_int, help="forward: most trees per model")
+    p.add_argument("--day-one", action="store_true",
+                   help="forward: the day-one model (learns none of the platform's events) against the baselines")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("audit", help="fairness audit: exposure and quality per protected and priority group, "

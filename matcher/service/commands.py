@@ -16,12 +16,14 @@ import pandas as pd
 
 from matcher.data import read_csv_cells
 from matcher.errors import MatcherError
+from matcher.schema import Reasons
 from matcher.service.client import MatchClient
-from matcher.service.messages import Match
+from matcher.service.messages import Match, Record
 from matcher.service.server import serve
 from matcher.service.settings import load_settings
 
-__all__ = ["add_service_commands", "run_demo_service"]
+__all__ = ["CN_DEMO", "DemoScript", "ReasonLabels", "US_DEMO", "ZH_LABELS", "add_service_commands", "format_reasons",
+           "reasons_from_text", "run_demo_service"]
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -35,18 +37,54 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_matches(matches: list[Match], as_json: bool) -> None:
+@dataclasses.dataclass(frozen=True)
+class ReasonLabels:
+    """The words a match's reasons are shown with (the reasons themselves stay `Reasons` values)."""
+
+    skills: str = "skills: "
+    skill_sep: str = ", "
+    km: str = "{:.1f} km"
+    salary: tuple[str, str, str, str] = ("?", "salary below", "salary meets", "salary above")  # by SalaryFit
+    same_city: str = "same city"
+    desired_city: str = "desired city"
+    sep: str = "; "
+
+
+EN_LABELS = ReasonLabels()
+ZH_LABELS = ReasonLabels(skills="技能匹配: ", skill_sep="、", km="距离 {:.1f} 公里",
+                         salary=("薪资 未知", "薪资 低于期望", "薪资 符合", "薪资 高于期望"), same_city="同城",
+                         desired_city="期望城市")
+
+
+def format_reasons(r: Reasons, labels: ReasonLabels = EN_LABELS) -> str:
+    """One line: shared skills, distance, salary against expectation (when known), same or desired city."""
+    bits = [labels.skills + labels.skill_sep.join(r.matched_skills) if r.matched_skills else "",
+            labels.km.format(r.distance_km) if r.distance_km is not None else "",
+            labels.salary[r.salary_fit] if r.salary_fit else "", labels.same_city if r.same_city else "",
+            labels.desired_city if r.in_desired_city else ""]
+    return labels.sep.join(b for b in bits if b)
+
+
+_SALARY_FIT = {"salary=below": 1, "salary=meets": 2, "salary=above": 3}  # matcher.engine.reasons.reasons_text
+
+
+def reasons_from_text(text: str) -> Reasons:
+    """The `reasons` cell of matches.csv (`skills=电工证|焊接;km=3.2;salary=meets;same_city`, as
+    matcher.engine.reasons.reasons_text writes it) back as `Reasons`; policy notes after it are left out."""
+    parts = [p.strip() for p in str(text).split(";")]
+    skills = next((p[len("skills="):].split("|") for p in parts if p.startswith("skills=")), [])
+    km = next((float(p[len("km="):]) for p in parts if p.startswith("km=") and p != "km="), None)
+    return Reasons(matched_skills=tuple(skills), distance_km=km,
+                   salary_fit=next((_SALARY_FIT[p] for p in parts if p in _SALARY_FIT), 0),
+                   same_city="same_city" in parts, in_desired_city="desired_city" in parts)
+
+
+def _print_matches(matches: list[Match], as_json: bool, labels: ReasonLabels = EN_LABELS) -> None:
     if as_json:
         print(json.dumps([dataclasses.asdict(m) for m in matches], ensure_ascii=False, indent=1))
         return
-    fit = {0: "?", 1: "below", 2: "meets", 3: "above"}
     for rank, m in enumerate(matches, start=1):
-        r = m.reasons
-        bits = [f"skills: {', '.join(r.matched_skills)}" if r.matched_skills else "",
-                f"{r.distance_km:.1f} km" if r.distance_km is not None else "",
-                f"salary {fit[r.salary_fit]}" if r.salary_fit else "", "same city" if r.same_city else "",
-                "desired city" if r.in_desired_city else ""]
-        print(f"{rank:>3}  {m.id:<24} {m.score:9.4f}  {'; '.join(b for b in bits if b)}")
+        print(f"{rank:>3}  {m.id:<24} {m.score:9.4f}  {format_reasons(m.reasons, labels)}")
 
 
 def _records(path: str) -> list[dict[str, str]]:
@@ -142,7 +180,35 @@ def add_service_commands(sub: Any, positive_int: Any) -> None:
     p.set_defaults(func=_cmd_query)
 
 
-def run_demo_service(data_dir: Path, model_dir: Path, matches_csv: Path, journal: Path) -> None:
+@dataclasses.dataclass(frozen=True)
+class DemoScript:
+    """What `matcher demo` sends the service besides the folder's own ids: an unregistered walk-in seeker's profile,
+    a job posted live (its posted_at is the service's clock), and the words the reasons are printed with."""
+
+    walk_in: Record
+    new_job: Record
+    labels: ReasonLabels = EN_LABELS
+
+
+US_DEMO = DemoScript(
+    walk_in={"seeker_id": "walk-in-1", "text": "Looking for: Barista, Cashier. Barista at a coffee shop.",
+             "desired_occupations": "Barista|Cashier", "city": "San Francisco, CA"},
+    new_job={"job_id": "demo-new-1", "title": "Barista", "text": "Barista and cashier wanted at a coffee shop.",
+             "city": "San Francisco, CA", "job_type": "part_time"})
+CN_DEMO = DemoScript(
+    walk_in={"seeker_id": "walk-in-cn-1", "text": "期望从事数据分析工作，熟悉SQL、Python、Excel，城市 上海",
+             "desired_occupations": "数据分析师", "skills": "SQL|Python|Excel", "city": "上海",
+             "education": "本科", "experience_years": "3", "expected_salary_min": "10000",
+             "expected_salary_max": "15000"},
+    new_job={"job_id": "demo-new-cn-1", "title": "数据分析师", "employer_id": "demo-employer-cn-1",
+             "text": "负责业务数据的统计分析与日常报表，搭建数据看板。要求熟悉SQL、Python、Excel，本科及以上。",
+             "skills": "SQL|Python|Excel|数据分析", "city": "上海", "education_min": "本科",
+             "experience_min_years": "1", "salary_min": "12000", "salary_max": "18000", "job_type": "full_time"},
+    labels=ZH_LABELS)
+
+
+def run_demo_service(data_dir: Path, model_dir: Path, matches_csv: Path, journal: Path,
+                     script: DemoScript = US_DEMO) -> None:
     """`matcher demo`, step 4: start `matcher serve` in its own process, query it as a platform would, stop it."""
     journal.unlink(missing_ok=True)  # the demo starts from the folder alone each time
     command = [sys.executable, "-m", "matcher.cli", "serve", "--data", str(data_dir), "--model", str(model_dir),
@@ -154,7 +220,7 @@ def run_demo_service(data_dir: Path, model_dir: Path, matches_csv: Path, journal
             raise MatcherError(f"the demo server did not start (exit code {server.wait(timeout=30)})")
         target = line.rsplit(" ", 1)[-1].strip()
         print(f"  server up: {line.strip()}")
-        _demo_queries(MatchClient(target), matches_csv)
+        _demo_queries(MatchClient(target), matches_csv, script)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -166,7 +232,8 @@ def _is_subsequence(short: list[str], long: list[str]) -> bool:
     return all(item in remaining for item in short)
 
 
-def _demo_queries(client: MatchClient, matches_csv: Path) -> None:
+def _demo_queries(client: MatchClient, matches_csv: Path, script: DemoScript) -> None:
+    labels = script.labels
     info = client.model_info()
     print(f"  health {client.health()}; model {info.version}, {info.n_open_jobs:,} open jobs, "
           f"{info.n_seekers:,} seekers")
@@ -178,21 +245,20 @@ def _demo_queries(client: MatchClient, matches_csv: Path) -> None:
     print(f"  RecommendJobs(seeker {seeker}): the nightly push's {len(pushed)} jobs come in the same order, "
           f"the push only leaving out jobs already seen or over their cap: "
           f"{'yes' if _is_subsequence(pushed, ranking) else 'NO'}")
-    _print_matches(got[:3], as_json=False)
-    profile = {"seeker_id": "walk-in-1", "text": "Looking for: Barista, Cashier. Barista at a coffee shop.",
-               "desired_occupations": "Barista|Cashier", "city": "San Francisco, CA"}
+    _print_matches(got[:3], as_json=False, labels=labels)
+    profile = script.walk_in
     walk_in = client.recommend_jobs(profile=profile, k=3)
     print("  RecommendJobs(inline profile of an unregistered walk-in seeker, k=3):")
-    _print_matches(walk_in, as_json=False)
+    _print_matches(walk_in, as_json=False, labels=labels)
     posted = batch["job_id"].iloc[0]
     print(f"  RecommendSeekers(job {posted}, k=3):")
-    _print_matches(client.recommend_seekers(posted, k=3), as_json=False)
-    job = {"job_id": "demo-new-1", "title": "Barista", "text": "Barista and cashier wanted at a coffee shop.",
-           "city": "San Francisco, CA", "job_type": "part_time", "posted_at": info.as_of}
+    _print_matches(client.recommend_seekers(posted, k=3), as_json=False, labels=labels)
+    new_id = script.new_job["job_id"]
+    job = {**script.new_job, "posted_at": info.as_of}
     write = client.upsert_jobs([job])
     again = [m.id for m in client.recommend_jobs(profile=profile, k=3)]
-    rank = again.index("demo-new-1") + 1 if "demo-new-1" in again else ">3"
-    print(f"  UpsertJobs(demo-new-1) acknowledged at journal sequence {write.sequence}; "
+    rank = again.index(new_id) + 1 if new_id in again else ">3"
+    print(f"  UpsertJobs({new_id}) acknowledged at journal sequence {write.sequence}; "
           f"the next RecommendJobs for the walk-in ranks it {rank}")
     client.record_events([{"seeker_id": seeker, "job_id": got[0].id, "event": "applied"}])
     filtered = [m.id for m in client.recommend_jobs(seeker, k=10, exclude_applied=True)]
