@@ -31,8 +31,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def result(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data = api.load_data(folder)
+    # No refit on the validation window: half the fits (110 s instead of 220 s on a busy machine), same verdict.
     train = TrainConfig(holdout_days=0, window_days=7, stride_days=3.5, min_history_days=3, n_estimators=80,
-                        early_stopping_rounds=30, params={"learning_rate": 0.1})
+                        early_stopping_rounds=30, params={"learning_rate": 0.1}, refit=False)
     config = ForwardConfig(n_origins=2, window_days=7, stride_days=7, seeds=(0, 1), n_candidates=100, train=train)
     return forward_evaluate(data, tmp_path_factory.mktemp("forward-report"), config)
 
@@ -83,7 +84,7 @@ def test_the_ranker_beats_lexical_and_location_baselines_on_a_known_answer(resul
     """The synthetic utility weighs skills, salary, distance and occupation (matcher/offline/synthetic/): text overlap and
     a same-city bonus see only part of it, so a ranker that learns from the past must win clearly here."""
     verdict = result["verdict"]["all"]
-    assert verdict["ratio"] > 1.1, verdict  # measured 1.16 (0.714 vs tfidf_char+location 0.616)
+    assert verdict["ratio"] > 1.1, verdict  # measured 1.12 (0.690 vs tfidf_char+location 0.616)
     assert verdict["engine_wins_every_origin"], verdict
     summary = result["summary"]["all"]["ndcg@10"]
     assert summary["engine"]["mean"] > 3 * summary["random"]["mean"]

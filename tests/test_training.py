@@ -29,7 +29,11 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[SyntheticData, 
 def trained(synthetic: tuple[SyntheticData, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     _, root = synthetic
     data = api.load_data(root)
-    bundle, summary = api.train(data, TrainConfig(holdout_days=14, n_candidates=100, n_random_negatives=50))
+    # Twice the default learning rate and a third of the trees: NDCG@10 0.717 instead of the defaults' 0.747, still far
+    # above every baseline, in a third of the time (33 s instead of 114 s on a busy machine).
+    config = TrainConfig(holdout_days=14, n_candidates=100, n_random_negatives=50, n_estimators=200,
+                         early_stopping_rounds=30, smoothing_trees=20, params={"learning_rate": 0.1})
+    bundle, summary = api.train(data, config)
     model_dir = tmp_path_factory.mktemp("model")
     api.save(bundle, model_dir, data)
     result = api.evaluate(bundle, data, tmp_path_factory.mktemp("report"), n_candidates=100)
@@ -45,7 +49,7 @@ def test_model_beats_every_baseline_on_the_known_answer(trained: dict[str, Any])
             assert model["recall@10"] >= metrics["recall@10"], name
     # The synthetic utility is learnable: far above chance and the one-list-for-all baselines.
     assert model["ndcg@10"] > 5 * results["popularity"]["ndcg@10"]
-    assert model["ndcg@10"] > 0.5  # measured 0.72 (rule 0.50, text similarity 0.095)
+    assert model["ndcg@10"] > 0.5  # measured 0.717 (rule 0.48, text similarity 0.095)
 
 
 def test_report_files_are_written(trained: dict[str, Any]) -> None:

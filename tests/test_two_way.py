@@ -99,7 +99,7 @@ def test_weight_tuning_known_answers() -> None:
 def test_tuned_weight_is_the_best_on_validation(trained: tuple[Path, api.Dataset, dict[str, Any]]) -> None:
     _, data, set_summary = trained
     assert set_summary["employer_side"]["weight_source"] == "set"
-    bundle, summary = api.train(data, TrainConfig(two_way=True, **FAST))
+    bundle, summary = api.train(data, TrainConfig(two_way=True, **{**FAST, "n_estimators": 60}))
     side = summary["employer_side"]
     table = side["validation_by_weight"]
     assert side["weight_source"] == "tuned on validation" and set(table) == {f"{w:g}" for w in EMPLOYER_WEIGHTS}
