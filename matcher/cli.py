@@ -9,12 +9,12 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from matcher import api
+from matcher import __version__, api
 from matcher.errors import MatcherError
 from matcher.service.commands import add_service_commands
 
@@ -200,13 +200,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.workdir), args.only)
 
 
-def _positive_int(text: str) -> int:
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high], refused with the range named."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_in(1, 1000)
+_tree_count = _int_in(1, 20_000)
+
+
+def _non_negative_float(text: str) -> float:
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 1000, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
     return value
 
 
@@ -215,8 +233,10 @@ def _non_negative_int(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="matcher", description=__doc__)
+    parser = argparse.ArgumentParser(prog="matcher", description="talent-match: import, train, evaluate, batch-match "
+                                     "and serve job matches (岗位推荐 / 用人推荐) over FORMAT.md folders.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_pipeline_commands(sub)
     _add_analysis_commands(sub)
@@ -243,11 +263,11 @@ def _add_pipeline_commands(sub: Any) -> None:
     p = sub.add_parser("train", help="train a ranking model on a FORMAT.md folder")
     p.add_argument("--data", required=True)
     p.add_argument("--model", required=True, help="model directory (a new version is added and made current)")
-    p.add_argument("--holdout-days", type=float, default=14.0,
+    p.add_argument("--holdout-days", type=_non_negative_float, default=14.0,
                    help="newest days kept out of training for `matcher evaluate` (0: train on everything)")
     p.add_argument("--candidates", type=_positive_int, default=200, help="retrieval depth for training queries")
-    p.add_argument("--trees", type=int, help="most trees to grow (default 1500; a cluster run grows them all, as "
-                                             "lightgbm.dask has no early stopping)")
+    p.add_argument("--trees", type=_tree_count, help="most trees to grow, 1..20000 (default 600; a cluster run grows "
+                                                    "them all, as lightgbm.dask has no early stopping)")
     p.add_argument("--cluster", help="tcp://HOST:PORT of a Dask scheduler: fit with lightgbm.dask there")
     p.add_argument("--two-way", action="store_true",
                    help="also fit the employer side (interview / hire after applying) and rank by the mutual score")
@@ -296,7 +316,7 @@ def _add_analysis_commands(sub: Any) -> None:
     p.add_argument("--window-days", type=float, default=14.0, help="forward: length of each test window")
     p.add_argument("--stride-days", type=float, default=7.0, help="forward: days between origins")
     p.add_argument("--seeds", type=_seeds, default=(0, 1, 2), help="forward: comma-separated seeds (default 0,1,2)")
-    p.add_argument("--trees", type=_positive_int, help="forward: most trees per model")
+    p.add_argument("--trees", type=_tree_count, help="forward: most trees per model")
     p.add_argument("--day-one", action="store_true",
                    help="forward: the day-one model (learns none of the platform's events) against the baselines")
     p.set_defaults(func=_cmd_evaluate)

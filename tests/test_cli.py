@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import matcher
 from matcher.cli import main
 from matcher.data import load_folder
 
@@ -337,3 +338,23 @@ def test_files_the_cli_reads_get_messages_not_tracebacks(tmp_path: Path, capsys:
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--trees", "0", "must be between 1 and 20000, got 0"),
+    ("--trees", "-5", "must be between 1 and 20000, got -5"),
+    ("--holdout-days", "-3", "must not be negative, got -3"),
+    ("--holdout-days", "nan", "must not be negative"),
+])
+def test_train_refuses_bad_numbers_before_any_work(tmp_path: Path, capsys: Capsys, flag: str, value: str,
+                                                   message: str) -> None:
+    """Issue 16: `--trees 0` used to end in a LightGBM traceback after a minute of work; `--holdout-days -3` passed."""
+    code = _exit_code(["train", "--data", str(tmp_path), "--model", str(tmp_path / "m"), flag, value])
+    assert code == 2 and not (tmp_path / "m").exists()
+    err = capsys.readouterr().err
+    assert f"argument {flag}: {message}" in err and "Traceback" not in err
+
+
+def test_version(capsys: Capsys) -> None:
+    assert _exit_code(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"matcher {matcher.__version__}"
