@@ -13,7 +13,7 @@ import pandas as pd
 from features.catalogue import Catalogue
 from features.text import normalize_rows
 
-__all__ = ["Snapshot", "PairCounts", "build_snapshot", "slot_lookup"]
+__all__ = ["Snapshot", "PairCounts", "build_snapshot", "slot_lookup", "known_seekers"]
 
 _POPULARITY_DAYS = 30
 
@@ -164,3 +164,14 @@ def build_snapshot(catalogue: Catalogue, events: pd.DataFrame, *, history_until:
         region_out=_totals(seeker_region, n_regions),
         hist_lat=_mean_per_row(catalogue.jobs.lat[j], s, n_s), hist_lon=_mean_per_row(catalogue.jobs.lon[j], s, n_s),
     )
+
+
+def known_seekers(catalogue: Catalogue, snap: Snapshot, rows: np.ndarray) -> np.ndarray:
+    """Per seeker row: is there anything to match on (resume text, wishes, skills or earlier events)? A seeker the
+    engine knows nothing about ranks by priors alone: training leaves them out, employer lists put them last."""
+    side = catalogue.seekers
+    rows = np.asarray(rows, dtype=np.int64)
+    # Rows added live after the snapshot was built have no history in it yet.
+    n_hist = np.where(rows < len(snap.n_hist), snap.n_hist[np.minimum(rows, len(snap.n_hist) - 1)], 0.0) \
+        if len(snap.n_hist) else np.zeros(rows.shape)
+    return np.asarray(side.has_text[rows] | side.has_aux[rows] | (side.n_skills[rows] > 0) | (n_hist > 0))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import Catalogue
-from features.history import Snapshot
+from features.history import Snapshot, known_seekers
 from features.pairs import FEATURE_NAMES
 from matcher.data import Dataset
 from matcher.engine.retrieval import (
@@ -243,7 +243,11 @@ def rank_seekers(bundle: ModelBundle, cat: Catalogue, snap: Snapshot, index: Ret
     model_scores[valid] = score_pairs(bundle, cat, snap, local[valid], np.repeat(job_idx, n)[valid.ravel()]).scores
     width = min(k, n)
     rows = np.where(valid, local, -1)
-    top = rank_order(model_scores, rows)[:, :width]
+    # Seekers with nothing to match on (no text, wishes, skills or history) come after every seeker who has
+    # something, whatever their score: the trees score them on priors alone, and tied blank rows headed employer
+    # lists (issue 16). They stay in the list when nobody else is there.
+    tier = np.where(valid, ~known_seekers(cat, snap, np.maximum(local, 0)), 2)  # 0 known, 1 blank, 2 no candidate
+    top = np.lexsort((rows, -model_scores, tier), axis=1)[:, :width]
     picked = np.take_along_axis(rows, top, axis=1)
     out[:, :width] = picked
     out_scores[:, :width] = np.where(picked >= 0, np.take_along_axis(model_scores, top, axis=1), np.nan)

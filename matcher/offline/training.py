@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import Catalogue, build_catalogue
-from features.history import build_snapshot
+from features.history import build_snapshot, known_seekers
 from features.pairs import FEATURE_NAMES, blank_history, pair_features
 from features.text import TextEncoder
 from matcher.data import Dataset, fingerprint_folder
@@ -164,10 +164,7 @@ def labelled_queries(cat: Catalogue, data: Dataset, start: pd.Timestamp, end: pd
     queries = np.unique(labelled[labelled > 0].index.get_level_values(0).to_numpy())
     snap = build_snapshot(cat, ev, history_until=start, as_of=end)
     if profiled_only:
-        side = cat.seekers
-        known = (side.has_text[queries] | side.has_aux[queries] | (side.n_skills[queries] > 0)
-                 | (snap.n_hist[queries] > 0))
-        queries = queries[known]
+        queries = queries[known_seekers(cat, snap, queries)]
     if len(queries) == 0:
         return None
     generator = CandidateGenerator(cat, snap, window_job_mask(cat, ev, start, end, catalogue))
