@@ -144,7 +144,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _cmd_explain(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from matcher.policy.explain import explain_pairs, explanation_text, skill_gaps
+    from matcher.policy.explain import explain_pairs, explanation_text, job_labels, skill_gaps
 
     data = api.load_data(args.data)
     row = np.flatnonzero(data.seekers["seeker_id"].to_numpy() == args.seeker)
@@ -154,15 +154,21 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                              as_of=api.parse_time(args.as_of, "--as-of") if args.as_of else None)
     recs = engine.recommend(row, args.k)
     jobs = recs.job_idx[0][recs.job_idx[0] >= 0]
-    job_ids = data.jobs["job_id"].to_numpy()
+    shown = job_labels(data.jobs)
     for rank, e in enumerate(explain_pairs(engine.bundle, engine, np.repeat(row, len(jobs)), jobs), start=1):
-        print(f"#{rank} job {job_ids[e.job_idx]}  score {e.score:.3f}")
+        print(f"#{rank} {shown[e.job_idx]}  score {e.score:.3f}")
         print("   " + explanation_text(e).replace("\n", "\n   "))
     gaps = skill_gaps(engine, int(row[0]), near=args.near, top=args.gaps)
     print(f"skills that most often stand between {args.seeker} and their {args.near} nearest jobs "
           "(skill, jobs asking for it, rank-weighted share):")
     for skill, n_jobs, weight in gaps:
         print(f"   {skill}  {n_jobs}  {weight:.2f}")
+    if not gaps:  # say why, or a counsellor reads "no gap" where the board simply lists no skills
+        near = engine.recommend(row, args.near).job_idx[0]
+        near = near[near >= 0]
+        asking = int((engine.catalogue.jobs.n_skills[near] > 0).sum())
+        print(f"   none: {'none' if asking == 0 else f'only {asking}'} of the {len(near)} nearest jobs list skills"
+              + ("" if asking == 0 else f", and {args.seeker} has every one they ask for"))
     return 0
 
 

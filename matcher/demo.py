@@ -131,12 +131,7 @@ def _cell(text: str, width: int) -> str:
 def _print_cn_matches(data_dir: Path, matches: Path, seekers: list[str], k: int = 3) -> None:
     """The seekers' top-k as a counsellor would read them: wish and city, then job, employer, city and the reasons
     (matches.csv's `reasons`, worded in Chinese)."""
-    from features.geo import load_gazetteer
-    from matcher.policy.market import city_names
-
-    def named(places: pd.Series) -> pd.Series:
-        keys = pd.Series(load_gazetteer().resolve(places).city_key, index=places.index)
-        return city_names(keys.fillna(places))
+    from matcher.policy.market import place_names as named
 
     people = pd.read_csv(data_dir / "seekers.csv", dtype=str, keep_default_na=False).set_index("seeker_id")
     jobs = pd.read_csv(data_dir / "jobs.csv", dtype=str, keep_default_na=False).set_index("job_id")

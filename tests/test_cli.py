@@ -301,7 +301,13 @@ def test_explain_prints_reasons_and_skill_gaps(small_demo: Path, model: Path, ca
     seeker = pd.read_csv(small_demo / "events.csv", dtype=str)["seeker_id"].iloc[0]
     assert main(["explain", "--data", str(small_demo), "--model", str(model), "--seeker", seeker, "--k", "2"]) == 0
     out = capsys.readouterr().out
-    assert "#1 job" in out and "#2 job" in out and "模型 model:" in out and "stand between" in out
+    assert "#1 " in out and "#2 " in out and "模型 model:" in out and "stand between" in out
+    jobs = pd.read_csv(small_demo / "jobs.csv", dtype=str).set_index("job_id")
+    first = out.split("#1 ", 1)[1].split("\n", 1)[0]
+    job = first.rsplit("(job ", 1)[1].split(")", 1)[0]
+    assert first.startswith(f"{jobs.loc[job, 'title']} · {jobs.loc[job, 'employer_id']} · ")  # issue 16: not ids only
+    # The US board lists no skills: an empty gap list says so instead of reading as "nothing missing".
+    assert "none: none of the 50 nearest jobs list skills" in out
 
 
 @pytest.mark.slow

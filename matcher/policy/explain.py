@@ -36,10 +36,10 @@ from matcher.data import Dataset
 from matcher.engine.matching import MatchEngine, check_model
 from matcher.engine.reasons import SALARY_ABOVE, SALARY_BELOW, SALARY_MEETS, _reason_arrays
 from matcher.engine.scoring import score_pairs
-from matcher.policy.market import KEYS, TOTAL, MarketView, labour_market, normalise_occupations
+from matcher.policy.market import KEYS, TOTAL, MarketView, labour_market, normalise_occupations, place_names
 from models.registry import ModelBundle
 
-__all__ = ["MatchExplanation", "SalaryCheck", "EducationCheck", "ExperienceCheck", "explain_pairs",
+__all__ = ["job_labels", "MatchExplanation", "SalaryCheck", "EducationCheck", "ExperienceCheck", "explain_pairs",
            "skill_gaps", "skill_gaps_many", "explanation_text", "MIN_SALARIES"]
 
 MIN_SALARIES = 3  # fewer stated salaries than this: a cell's median is the posting itself, fall back a level
@@ -65,14 +65,14 @@ class EducationCheck:
     seeker: int | None  # None = unknown
     required_label: str
     seeker_label: str
-    fit: str            # "meets" | "below" | "unknown"
+    fit: str            # "meets" | "below" | "unknown" | "not required"
 
 
 @dataclass(frozen=True)
 class ExperienceCheck:
     required_years: float | None  # None = no minimum stated
     seeker_years: float | None
-    fit: str                      # "meets" | "short" | "unknown"
+    fit: str                      # "meets" | "short" | "unknown" | "not required"
     short_by_years: float | None  # required - seeker when fit == "short"
 
 
@@ -190,12 +190,14 @@ def explain_pairs(bundle: ModelBundle, source: Source, seeker_idx: np.ndarray, j
     ratio = offer / median
 
     need_edu, have_edu = np.nan_to_num(j.education[ji], nan=0.0), s.education[si]
-    edu_fit = np.select([need_edu <= 0, np.isnan(have_edu), have_edu >= need_edu], ["meets", "unknown", "meets"],
-                        default="below")
+    # "not required" rather than "meets" where the job asks nothing: a seeker whose education is unknown does not
+    # "meet" anything, and a counsellor reads the difference (issue 16).
+    edu_fit = np.select([need_edu <= 0, np.isnan(have_edu), have_edu >= need_edu],
+                        ["not required", "unknown", "meets"], default="below")
     need_exp, have_exp = j.experience[ji], s.experience[si]
     short = np.nan_to_num(need_exp, nan=0.0) - have_exp
     exp_fit = np.select([np.nan_to_num(need_exp, nan=0.0) <= 0, np.isnan(have_exp), short <= 0],
-                        ["meets", "unknown", "meets"], default="short")
+                        ["not required", "unknown", "meets"], default="short")
 
     scored = score_pairs(bundle, cat, snap, si, ji, contributions=True)
     scores, contrib = scored.scores, scored.contributions
@@ -291,3 +293,13 @@ def explanation_text(e: MatchExplanation) -> str:
              + (f", 差 short by {e.experience.short_by_years:g} 年 years" if e.experience.short_by_years else ""),
              "模型 model: " + ", ".join(f"{f} {v:+.3f}" for f, v in e.contributions) + f" (bias {e.bias:+.3f})"]
     return "\n".join(lines)
+
+
+def job_labels(jobs: pd.DataFrame) -> np.ndarray:
+    """'title · employer · city (job id)' per job row, for a counsellor's reading."""
+    employer = jobs["employer_name"] if "employer_name" in jobs else jobs["employer_id"]
+    parts = [jobs["title"].fillna(""), employer.fillna(""), place_names(jobs["city"].fillna(""))]
+    label = parts[0].astype(str)
+    for part in parts[1:]:
+        label = label.str.cat(part.astype(str), sep=" · ")
+    return (label.str.replace(r"( · )+$", "", regex=True) + " (job " + jobs["job_id"].astype(str) + ")").to_numpy()

@@ -157,6 +157,15 @@ def city_names(keys: pd.Series) -> pd.Series:
     return named.fillna(fallback).astype(object)
 
 
+def place_names(places: pd.Series) -> pd.Series:
+    """Readable city names for FORMAT.md `city` cells (codes such as 610113 or names): resolved by the gazetteer,
+    named by `city_names`; a cell that does not resolve is shown as written."""
+    from features.geo import load_gazetteer
+
+    keys = pd.Series(load_gazetteer().resolve(places).city_key, index=places.index)
+    return city_names(keys.fillna(places))
+
+
 def _check_by(by: Sequence[str]) -> tuple[str, ...]:
     if isinstance(by, str):
         by = (by,)
