@@ -274,14 +274,55 @@ def index_events(events: pd.DataFrame, seekers: pd.DataFrame, jobs: pd.DataFrame
     return events
 
 
+def _parquet_cells(path: Path) -> pd.DataFrame:
+    """A Parquet table as the text cells a CSV would hold (numbers as written, times as ISO 8601, lists joined
+    with '|', missing as ''), so that one validation serves both formats and names rows the same way."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataValidationError(path.name, None, None, f"not a readable Parquet file ({exc})") from exc
+    cells = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        values = column.to_pandas()
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            values = values.map(lambda v: "|".join(map(str, v)) if v is not None else None)
+        elif pa.types.is_timestamp(column.type):
+            stamps = pd.to_datetime(values, utc=True)
+            values = stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ").where(stamps.notna())
+        cells[name] = values.astype(object).where(values.notna(), "").astype(str)
+    return pd.DataFrame(cells)
+
+
+def _input_file(root: Path, stem: str) -> Path | None:
+    """`stem`.parquet or `stem`.csv, whichever the folder holds (None: neither; both is an error)."""
+    csv, parquet = root / f"{stem}.csv", root / f"{stem}.parquet"
+    if csv.exists() and parquet.exists():
+        raise DataValidationError(csv.name, None, None, f"{parquet.name} is there too: keep one of them")
+    return parquet if parquet.exists() else csv if csv.exists() else None
+
+
+def _read_cells(path: Path) -> pd.DataFrame:
+    return _parquet_cells(path) if path.suffix == ".parquet" else read_csv_cells(path)
+
+
 def load_folder(root: str | Path) -> Dataset:
-    """Load and validate a FORMAT.md folder. Raises DataValidationError naming file, row and column."""
+    """Load and validate a FORMAT.md folder (each file as .csv or .parquet). Raises DataValidationError naming
+    file, row and column."""
     root = Path(root)
-    seekers = validate_seekers(read_csv_cells(root / "seekers.csv"))
-    jobs = validate_jobs(read_csv_cells(root / "jobs.csv"))
-    path = root / "events.csv"
-    events = validate_events(read_csv_cells(path)) if path.exists() else empty_events()
-    return Dataset(seekers=seekers, jobs=jobs, events=index_events(events, seekers, jobs), root=root)
+    paths = {stem: _input_file(root, stem) for stem in ("seekers", "jobs", "events")}
+    seekers_path = paths["seekers"] or root / "seekers.csv"  # absent: read_csv_cells names the missing file
+    jobs_path = paths["jobs"] or root / "jobs.csv"
+    seekers = validate_seekers(_read_cells(seekers_path), seekers_path.name)
+    jobs = validate_jobs(_read_cells(jobs_path), jobs_path.name)
+    events_path = paths["events"]
+    if events_path is None:
+        return Dataset(seekers=seekers, jobs=jobs, events=index_events(empty_events(), seekers, jobs), root=root)
+    events = validate_events(_read_cells(events_path), events_path.name)
+    return Dataset(seekers=seekers, jobs=jobs, events=index_events(events, seekers, jobs, events_path.name),
+                   root=root)
 
 
 def _format_times(frame: pd.DataFrame) -> pd.DataFrame:
@@ -310,7 +351,7 @@ def write_folder(data: Dataset, root: str | Path) -> None:
 def fingerprint_folder(root: str | Path) -> str:
     """sha256 over the folder's input files: recorded with every model so a run can be traced to its data."""
     digest = hashlib.sha256()
-    for name in ("seekers.csv", "jobs.csv", "events.csv"):
+    for name in ("seekers.csv", "jobs.csv", "events.csv", "seekers.parquet", "jobs.parquet", "events.parquet"):
         path = Path(root) / name
         if path.exists():
             digest.update(name.encode())

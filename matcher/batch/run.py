@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from matcher.batch.checkpoint import ChunkStore
 from matcher.batch.push import Chunk, ChunkResult, PushConfig, PushContext, cap_and_select, job_caps, plan_chunks
@@ -182,28 +183,39 @@ def _with_notes(reasons: pa.Array, notes: np.ndarray | None) -> pa.Array:
 
 def _write_matches(engine: MatchEngine, out: Path, seeker: np.ndarray, rank: np.ndarray, job: np.ndarray,
                    score: np.ndarray, notes: np.ndarray | None = None) -> None:
+    """matches.csv (FORMAT.md), or the same columns as Parquet when `out` ends in .parquet; atomically."""
     schema = pa.schema([(name, pa.string()) if name not in ("rank", "score") else
                         (name, pa.int32() if name == "rank" else pa.float64()) for name in MATCH_COLUMNS])
     seeker_ids = engine.data.seekers["seeker_id"].to_numpy(dtype=object)
     job_ids = engine.data.jobs["job_id"].to_numpy(dtype=object)
     version = engine.bundle.version
+
+    def blocks() -> Iterator[pa.Table]:
+        for start in range(0, len(seeker), _WRITE_BLOCK):
+            s, j = seeker[start:start + _WRITE_BLOCK], job[start:start + _WRITE_BLOCK]
+            yield pa.table({
+                "seeker_id": pa.array(seeker_ids[s], type=pa.string()),
+                "rank": pa.array(rank[start:start + _WRITE_BLOCK], type=pa.int32()),
+                "job_id": pa.array(job_ids[j], type=pa.string()),
+                "score": pa.array(np.round(score[start:start + _WRITE_BLOCK], 6)),
+                "model_version": pa.array(np.full(len(s), version, dtype=object), type=pa.string()),
+                "reasons": _with_notes(reasons_text(engine.catalogue, s, j),
+                                       None if notes is None else notes[start:start + _WRITE_BLOCK]),
+            }, schema=schema)
+
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as fh:
-            fh.write((",".join(MATCH_COLUMNS) + "\n").encode())  # Arrow would quote the header's names
-            options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-            with pa_csv.CSVWriter(fh, schema, write_options=options) as writer:
-                for start in range(0, len(seeker), _WRITE_BLOCK):
-                    s, j = seeker[start:start + _WRITE_BLOCK], job[start:start + _WRITE_BLOCK]
-                    writer.write_table(pa.table({
-                        "seeker_id": pa.array(seeker_ids[s], type=pa.string()),
-                        "rank": pa.array(rank[start:start + _WRITE_BLOCK], type=pa.int32()),
-                        "job_id": pa.array(job_ids[j], type=pa.string()),
-                        "score": pa.array(np.round(score[start:start + _WRITE_BLOCK], 6)),
-                        "model_version": pa.array(np.full(len(s), version, dtype=object), type=pa.string()),
-                        "reasons": _with_notes(reasons_text(engine.catalogue, s, j),
-                                               None if notes is None else notes[start:start + _WRITE_BLOCK]),
-                    }, schema=schema))
+            if out.suffix.lower() == ".parquet":
+                with pq.ParquetWriter(fh, schema) as parquet:
+                    for table in blocks():
+                        parquet.write_table(table)
+            else:
+                fh.write((",".join(MATCH_COLUMNS) + "\n").encode())  # Arrow would quote the header's names
+                options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+                with pa_csv.CSVWriter(fh, schema, write_options=options) as writer:
+                    for table in blocks():
+                        writer.write_table(table)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, out)
