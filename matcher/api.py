@@ -55,12 +55,13 @@ def pair_frame(bundle: ModelBundle, data: Dataset, seeker_ids: list[str], job_id
 
 
 def save(bundle: ModelBundle, model_dir: str | Path, data: Dataset | None = None,
-         extra: dict[str, Any] | None = None) -> Path:
+         extra: dict[str, Any] | None = None, *, promote: bool = True) -> Path:
+    """A new version under model_dir; `promote` (default) makes it the champion (CURRENT)."""
     if data is not None and data.root is not None and "data_fingerprint" not in bundle.meta:
         bundle.meta["data_fingerprint"] = fingerprint_folder(data.root)
         bundle.meta["data_dir"] = str(data.root)
     bundle.meta.update(extra or {})
-    return save_model(bundle, model_dir)
+    return save_model(bundle, model_dir, make_current=promote)
 
 
 def recommend(bundle: ModelBundle, data: Dataset, k: int = 10, seeker_ids: list[str] | None = None,

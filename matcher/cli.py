@@ -54,10 +54,47 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config.two_way = bool(getattr(args, "two_way", False))
     started = time.perf_counter()
     bundle, summary = api.train(data, config)
-    path = api.save(bundle, args.model, data, extra={"config": asdict(config)})
+    from models.registry import current_version
+
+    champion = current_version(args.model)
+    promote = args.promote or champion is None
+    path = api.save(bundle, args.model, data, extra={"config": asdict(config)}, promote=promote)
     print(json.dumps(summary, indent=2, default=str))
     why = f" ({summary['why']})" if "why" in summary else ""
     print(f"model {bundle.version} ({summary['kind']}{why}) saved to {path} in {time.perf_counter() - started:.1f}s")
+    if promote:
+        print(f"champion: {bundle.version} (CURRENT; batch and `query reload` use it)")
+    else:
+        print(f"challenger: {bundle.version}; champion {champion} kept. Compare them, then "
+              f"`matcher models promote {bundle.version} --model {args.model}`")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from models.registry import current_version, list_versions, promote, rollback, version_dir
+
+    root = Path(args.model)
+    if args.action == "promote":
+        if not args.version:
+            raise MatcherError("models promote: name the version to promote (see `matcher models list`)")
+        version_dir(root, args.version)
+        promote(root, args.version)
+        print(f"champion: {args.version}")
+    elif args.action == "rollback":
+        print(f"champion: {rollback(root)} (rolled back)")
+    elif args.action == "show":
+        meta = json.loads((version_dir(root, args.version or current_version(root) or "")
+                           / "meta.json").read_text(encoding="utf-8"))
+        print(json.dumps({k: meta.get(k) for k in ("version", "kind", "created_at", "best_iteration",
+                                                    "data_dir", "training")}, indent=2, default=str))
+    else:
+        champion = current_version(root)
+        print(f"{'':2}{'version':<28}{'kind':<38}{'valid NDCG@10':>14}  created")
+        for version in list_versions(root):
+            meta = json.loads((root / "versions" / version / "meta.json").read_text(encoding="utf-8"))
+            valid = meta.get("training", {}).get("valid_ndcg@10")
+            print(f"{'*' if version == champion else ' ':2}{version:<28}{meta.get('kind', 'learned'):<38}"
+                  f"{'-' if valid is None else f'{valid:.4f}':>14}  {meta.get('created_at', '')[:19]}")
     return 0
 
 
@@ -277,7 +314,16 @@ def _add_pipeline_commands(sub: Any) -> None:
     p.add_argument("--cluster", help="tcp://HOST:PORT of a Dask scheduler: fit with lightgbm.dask there")
     p.add_argument("--two-way", action="store_true",
                    help="also fit the employer side (interview / hire after applying) and rank by the mutual score")
+    p.add_argument("--promote", action="store_true",
+                   help="make the new version the champion (CURRENT) even if there is one; without it a retrain is "
+                        "a challenger until `matcher models promote`")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("models", help="the model registry: list, show, promote a challenger, roll back")
+    p.add_argument("action", choices=["list", "show", "promote", "rollback"])
+    p.add_argument("version", nargs="?", help="show / promote: the version (show: default the champion)")
+    p.add_argument("--model", required=True, help="model directory")
+    p.set_defaults(func=_cmd_models)
 
     p = sub.add_parser("batch", help="top-k open jobs for every seeker in a folder")
     p.add_argument("--data", required=True)

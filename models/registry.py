@@ -26,7 +26,8 @@ from matcher.errors import InvalidRequestError, ModelError, NotFoundError
 from models.employer import EmployerModel
 from models.ranker import LambdaRanker
 
-__all__ = ["ModelBundle", "save_model", "load_model", "model_files", "promote", "list_versions", "version_dir"]
+__all__ = ["ModelBundle", "save_model", "load_model", "model_files", "promote", "current_version", "rollback",
+           "list_versions", "version_dir"]
 
 _FILES = ("model.txt", "encoder.pkl", "meta.json")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -119,12 +120,35 @@ def version_dir(root: str | Path, version: str) -> Path:
 
 
 def promote(root: str | Path, version: str) -> None:
+    """Make `version` the champion: CURRENT points at it (atomically), and HISTORY records the promotion."""
     root = Path(root)
     if not (root / "versions" / version / "meta.json").is_file():
         raise ModelError(f"no model version {version!r} under {root}")
     tmp = root / ".CURRENT.tmp"
     tmp.write_text(version + "\n", encoding="utf-8")
     os.replace(tmp, root / "CURRENT")
+    with (root / "HISTORY").open("a", encoding="utf-8") as history:
+        history.write(f"{datetime.now(UTC).isoformat()} {version}\n")
+
+
+def current_version(root: str | Path) -> str | None:
+    """The champion's version name, None for a model directory without one yet."""
+    current = Path(root) / "CURRENT"
+    return current.read_text(encoding="utf-8").strip() if current.is_file() else None
+
+
+def rollback(root: str | Path) -> str:
+    """Promote the champion before the current one (from HISTORY) again; returns its version."""
+    root = Path(root)
+    history = root / "HISTORY"
+    lines = history.read_text(encoding="utf-8").split() if history.is_file() else []
+    champions = [v for v in lines[1::2] if (root / "versions" / v / "meta.json").is_file()]
+    now = current_version(root)
+    earlier = [v for v in champions if v != now]
+    if not earlier:
+        raise ModelError(f"{root}: no earlier champion to roll back to (HISTORY lists none other than {now})")
+    promote(root, earlier[-1])
+    return earlier[-1]
 
 
 def list_versions(root: str | Path) -> list[str]:

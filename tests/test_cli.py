@@ -364,3 +364,30 @@ def test_train_refuses_bad_numbers_before_any_work(tmp_path: Path, capsys: Capsy
 def test_version(capsys: Capsys) -> None:
     assert _exit_code(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"matcher {matcher.__version__}"
+
+
+@pytest.mark.slow
+def test_a_retrain_is_a_challenger_until_promoted_and_rollback_restores_the_champion(
+        small_demo: Path, tmp_path: Path, capsys: Capsys) -> None:
+    """Issue 16: `matcher train` used to make every retrain CURRENT at once, a worse one included."""
+    root = tmp_path / "m"
+    train = ["train", "--data", str(small_demo), "--model", str(root), "--candidates", "20", "--trees", "5"]
+    assert main(train) == 0
+    first = (root / "CURRENT").read_text(encoding="utf-8").strip()
+    assert f"champion: {first}" in capsys.readouterr().out
+    assert main(train) == 0
+    out = capsys.readouterr().out
+    second = out.split("challenger: ", 1)[1].split(";", 1)[0]
+    assert second != first and (root / "CURRENT").read_text(encoding="utf-8").strip() == first
+    assert main(["models", "list", "--model", str(root)]) == 0
+    listing = capsys.readouterr().out
+    assert f"* {first}" in listing and f"  {second}" in listing
+    assert f"matcher models promote {second} --model {root}" in out
+    assert main(["models", "promote", second, "--model", str(root)]) == 0
+    assert (root / "CURRENT").read_text(encoding="utf-8").strip() == second
+    assert main(["models", "rollback", "--model", str(root)]) == 0
+    assert (root / "CURRENT").read_text(encoding="utf-8").strip() == first
+    assert main(["models", "show", "--model", str(root)]) == 0 and first in capsys.readouterr().out
+    assert _exit_code(["models", "promote", "no-such-version", "--model", str(root)]) == 2
+    assert main(["train", *train[1:], "--promote"]) == 0
+    assert (root / "CURRENT").read_text(encoding="utf-8").strip() not in (first, second)
