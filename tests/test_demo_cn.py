@@ -68,7 +68,7 @@ def test_service_and_table_speak_chinese(demo: tuple[Path, str]) -> None:
     walk_in = out.split("RecommendJobs(inline profile", 1)[1].split("RecommendSeekers", 1)[0]
     assert "技能匹配: " in walk_in and "公里" in walk_in
     assert re.search(r"UpsertJobs\(demo-new-cn-1\) acknowledged .* ranks it [123]$", out, re.M)
-    assert re.search(r"^#1 job \S+  score", out, re.M)  # matcher explain for one seeker
+    assert re.search(r"^#1 .+ \(job \S+\)  score", out, re.M)  # matcher explain for one seeker
     table = out.split("top-3 matches of 3 seekers", 1)[1].split("\nmatches:", 1)[0]
     assert table.count("求职者 ") == 3 and len(re.findall(r"^\s+[123]  ", table, re.M)) == 9
     assert "技能匹配: " in table and re.search(r"距离 [\d.]+ 公里", table) and "同城" in table
