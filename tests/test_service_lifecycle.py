@@ -125,6 +125,8 @@ def test_reload_model_switches_versions_and_refuses_broken_ones(env: Env, fresh:
     assert client.model_info().version == v2  # the old model keeps serving
     assert len(client.recommend_jobs(seeker, k=5)) == 5
     assert client.reload_model(v1).version == v1
+    # Reloading a version by name makes it the champion: matcher batch and the next restart use what is served.
+    assert (model_dir / "CURRENT").read_text(encoding="utf-8").strip() == v1
 
 
 # --------------------------------------------------------------------------------------------------------------

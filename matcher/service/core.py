@@ -51,7 +51,7 @@ from matcher.service.replay import records_frame, restore, validated_rows
 from matcher.service.settings import ServerSettings, priority_policy
 from matcher.service.store import Hook, Kind, Store, Write
 from matcher.service.worker import EngineWorker
-from models.registry import load_model, version_dir
+from models.registry import current_version, load_model, promote, version_dir
 
 __all__ = ["MatchCore"]
 
@@ -156,7 +156,22 @@ class MatchCore:
                 self.market, self.quarantined = market, quarantined
                 self.loaded_at = _utc_now()
         _log.info("now serving model %s (%d writes caught up after the build)", live.bundle.version, len(missed))
+        if version:
+            self._follow(live.bundle.version)
         return self.info()
+
+    def _follow(self, version: str) -> None:
+        """A version reloaded by name becomes the champion (CURRENT), so `matcher batch` and the next restart use
+        what this server serves (issue 16: a restart used to revert silently). Where the model directory is not
+        writable the server keeps serving and says loudly that the two now differ."""
+        root = Path(self.settings.model)
+        if current_version(root) == version:
+            return
+        try:
+            promote(root, version)
+        except OSError as exc:
+            _log.warning("serving model %s, but could not make it CURRENT (%s): matcher batch and a restart will "
+                         "use %s", version, exc, current_version(root))
 
     def info(self) -> ServingInfo:
         live = self.worker.live
