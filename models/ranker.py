@@ -9,6 +9,7 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from matcher.errors import ModelError
 from matcher.schema import protected_feature_names
@@ -46,7 +47,7 @@ def _best_or_all(booster: lgb.Booster) -> int:
     return int(booster.best_iteration) if booster.best_iteration > 0 else int(booster.current_iteration())
 
 
-class LambdaRanker:
+class LambdaRanker(BaseEstimator):  # type: ignore[misc]  # get_params / set_params / clone from scikit-learn
     """Query = one seeker at one time split; labels are FORMAT.md grades (0..4)."""
 
     def __init__(self, params: dict[str, Any] | None = None, n_estimators: int = 600,

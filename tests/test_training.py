@@ -74,6 +74,26 @@ def test_training_refuses_a_protected_feature() -> None:
         LambdaRanker().fit(x, np.zeros(20), np.array([10, 10]), feature_names=["text_cos", "gender_match"])
 
 
+def test_the_ranker_follows_the_scikit_learn_estimator_contract() -> None:
+    """Issue 16: sklearn.base.clone(LambdaRanker()) raised TypeError although the README promises the contract."""
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    ranker = LambdaRanker(params={"num_leaves": 3}, n_estimators=5)
+    copy = clone(ranker)
+    assert copy is not ranker and copy.get_params() == ranker.get_params()
+    with pytest.raises(NotFittedError):
+        check_is_fitted(copy)
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 2)), rng.integers(0, 2, 40)
+    fitted = copy.set_params(n_estimators=3).fit(X, y, np.array([20, 20]), feature_names=["text_cos", "same_city"])
+    assert fitted is copy and fitted.booster_.current_iteration() <= 3
+    check_is_fitted(fitted)
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        copy.set_params(trees=3)
+
+
 def test_saved_model_reloads_and_scores_identically(trained: dict[str, Any]) -> None:
     data, bundle = trained["data"], trained["bundle"]
     loaded = api.load(trained["model_dir"])
