@@ -171,7 +171,7 @@ def known_seekers(catalogue: Catalogue, snap: Snapshot, rows: np.ndarray) -> np.
     engine knows nothing about ranks by priors alone: training leaves them out, employer lists put them last."""
     side = catalogue.seekers
     rows = np.asarray(rows, dtype=np.int64)
-    # Rows added live after the snapshot was built have no history in it yet.
-    n_hist = np.where(rows < len(snap.n_hist), snap.n_hist[np.minimum(rows, len(snap.n_hist) - 1)], 0.0) \
-        if len(snap.n_hist) else np.zeros(rows.shape)
+    n_hist = np.zeros(rows.shape, dtype=np.float32)
+    inside = rows < len(snap.n_hist)  # rows added live after the snapshot was built have no history in it yet
+    n_hist[inside] = snap.n_hist[rows[inside]]
     return np.asarray(side.has_text[rows] | side.has_aux[rows] | (side.n_skills[rows] > 0) | (n_hist > 0))

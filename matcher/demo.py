@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from matcher.service.commands import CN_DEMO, ZH_LABELS, format_reasons, reasons_from_text, run_demo_service
+from matcher.engine.reasons import reasons_from_text
+from matcher.service.commands import CN_DEMO, ZH_LABELS, format_reasons, run_demo_service
 
 __all__ = ["run_demo"]
 

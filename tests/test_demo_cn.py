@@ -14,9 +14,10 @@ import pytest
 
 from matcher.cli import main
 from matcher.demo_data.cn.build import contact_details
+from matcher.engine.reasons import reasons_from_text
 from matcher.offline.day_one import DAY_ONE
 from matcher.schema import Reasons
-from matcher.service.commands import EN_LABELS, ZH_LABELS, format_reasons, reasons_from_text
+from matcher.service.commands import EN_LABELS, ZH_LABELS, format_reasons
 
 SAMPLE = Path(__file__).parents[1] / "matcher" / "demo_data" / "cn"
 

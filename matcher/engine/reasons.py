@@ -14,7 +14,8 @@ from features.catalogue import Catalogue
 from features.geo import haversine_km
 from matcher.schema import Reasons
 
-__all__ = ["Reasons", "explain", "reasons_text", "SALARY_UNKNOWN", "SALARY_BELOW", "SALARY_MEETS", "SALARY_ABOVE"]
+__all__ = ["Reasons", "explain", "reasons_text", "reasons_from_text", "SALARY_UNKNOWN", "SALARY_BELOW", "SALARY_MEETS",
+           "SALARY_ABOVE"]
 
 SALARY_UNKNOWN, SALARY_BELOW, SALARY_MEETS, SALARY_ABOVE = 0, 1, 2, 3  # = matcher.v1.SalaryFit
 
@@ -76,3 +77,17 @@ def reasons_text(cat: Catalogue, seeker_idx: np.ndarray, job_idx: np.ndarray) ->
     joined = pc.binary_join_element_wise(*parts, ";")
     # Drop the separators that unknown parts left behind.
     return pc.replace_substring_regex(pc.replace_substring_regex(joined, ";{2,}", ";"), "^;|;$", "")
+
+
+_SALARY_FIT = {word: fit for fit, word in enumerate(_SALARY_WORDS) if word}  # "salary=meets" -> SALARY_MEETS
+
+
+def reasons_from_text(text: str) -> Reasons:
+    """A `reasons_text` cell of matches.csv back as `Reasons` (the demo's table reads the push this way); policy
+    notes after the reasons are left out."""
+    parts = [p.strip() for p in str(text).split(";")]
+    skills = next((p[len("skills="):].split("|") for p in parts if p.startswith("skills=")), [])
+    km = next((float(p[len("km="):]) for p in parts if p.startswith("km=") and p != "km="), None)
+    fit = next((_SALARY_FIT[p] for p in parts if p in _SALARY_FIT), SALARY_UNKNOWN)
+    return Reasons(matched_skills=tuple(skills), distance_km=km, salary_fit=fit,
+                   same_city="same_city" in parts, in_desired_city="desired_city" in parts)

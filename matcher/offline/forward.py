@@ -218,6 +218,11 @@ def _day_one(known: Dataset, config: TrainConfig, origin: pd.Timestamp, window_d
                     "best_iteration": source["best_iteration"], "valid_ndcg@10": source["valid_ndcg@10"]}
 
 
+def _top_candidates(cand: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Each row's retrieval candidates re-ranked by `scores` (same shape), top k; -1 slots last."""
+    return np.take_along_axis(cand, top_k_rows(np.where(cand >= 0, scores, -np.inf), k), axis=1)
+
+
 def _one_run(data: Dataset, origin: pd.Timestamp, seed: int, config: ForwardConfig,
              lexical: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]) -> dict[str, Any] | None:
     end = origin + pd.Timedelta(days=config.window_days)
@@ -246,13 +251,11 @@ def _one_run(data: Dataset, origin: pd.Timestamp, seed: int, config: ForwardConf
         "random": jobs[top_k_rows(random_scores(len(q), len(jobs), seed), k)],
     }
     cand = generator.candidates(cat, snap, q, config.n_candidates)
-    rule = rule_scores(pair_features(cat, snap, np.repeat(q, cand.shape[1]), cand.ravel())).reshape(cand.shape)
-    lists["rule"] = np.take_along_axis(cand, top_k_rows(np.where(cand >= 0, rule, -np.inf), k), axis=1)
+    features = pair_features(cat, snap, np.repeat(q, cand.shape[1]), cand.ravel())
+    lists["rule"] = _top_candidates(cand, rule_scores(features).reshape(cand.shape), k)
     if config.day_one:
-        hand = blank_history(pair_features(cat, snap, np.repeat(q, cand.shape[1]), cand.ravel()))
-        weights = hand[:, FEATURE_NAMES.index("content_match")].reshape(cand.shape)
-        lists["content_weights"] = np.take_along_axis(cand, top_k_rows(np.where(cand >= 0, weights, -np.inf), k),
-                                                      axis=1)
+        hand = blank_history(features)[:, FEATURE_NAMES.index("content_match")]
+        lists["content_weights"] = _top_candidates(cand, hand.reshape(cand.shape), k)
     # Location bonuses of the lexical baselines are tuned on the model's validation window (the last one before T).
     valid_start, valid_end = (pd.Timestamp(t) for t in summary["valid_window"])
     valid_snap = build_snapshot(cat, data.events, history_until=valid_start, as_of=valid_end)

@@ -23,7 +23,7 @@ from matcher.service.server import serve
 from matcher.service.settings import load_settings
 
 __all__ = ["CN_DEMO", "DemoScript", "ReasonLabels", "US_DEMO", "ZH_LABELS", "add_service_commands", "format_reasons",
-           "reasons_from_text", "run_demo_service"]
+           "run_demo_service"]
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -63,20 +63,6 @@ def format_reasons(r: Reasons, labels: ReasonLabels = EN_LABELS) -> str:
             labels.salary[r.salary_fit] if r.salary_fit else "", labels.same_city if r.same_city else "",
             labels.desired_city if r.in_desired_city else ""]
     return labels.sep.join(b for b in bits if b)
-
-
-_SALARY_FIT = {"salary=below": 1, "salary=meets": 2, "salary=above": 3}  # matcher.engine.reasons.reasons_text
-
-
-def reasons_from_text(text: str) -> Reasons:
-    """The `reasons` cell of matches.csv (`skills=电工证|焊接;km=3.2;salary=meets;same_city`, as
-    matcher.engine.reasons.reasons_text writes it) back as `Reasons`; policy notes after it are left out."""
-    parts = [p.strip() for p in str(text).split(";")]
-    skills = next((p[len("skills="):].split("|") for p in parts if p.startswith("skills=")), [])
-    km = next((float(p[len("km="):]) for p in parts if p.startswith("km=") and p != "km="), None)
-    return Reasons(matched_skills=tuple(skills), distance_km=km,
-                   salary_fit=next((_SALARY_FIT[p] for p in parts if p in _SALARY_FIT), 0),
-                   same_city="same_city" in parts, in_desired_city="desired_city" in parts)
 
 
 def _print_matches(matches: list[Match], as_json: bool, labels: ReasonLabels = EN_LABELS) -> None:
