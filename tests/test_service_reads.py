@@ -140,8 +140,8 @@ def test_cities_filter_returns_only_jobs_in_those_cities(env: Env, ro: Served) -
         assert len(got) == min(20, len(in_city)), seeker  # every job passing the filter can be found
         if not set(unfiltered) <= in_city:
             assert got != unfiltered
-    # An unknown place matches nothing rather than everything.
-    assert ro.client.recommend_jobs(_active_seekers(env, 1)[0], k=10, cities=["Atlantis"]) == []
+    # A place that resolves to nothing is the caller's mistake (issue 16), not an empty answer.
+    _fails(Code.INVALID_ARGUMENT, ro.client.recommend_jobs, _active_seekers(env, 1)[0], k=10, cities=["Atlantis"])
 
 
 def test_job_types_filter(env: Env, ro: Served) -> None:

@@ -8,6 +8,8 @@ import json
 import signal
 import subprocess
 import sys
+import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,8 @@ from matcher.data import read_csv_cells
 from matcher.errors import MatcherError
 from matcher.schema import Reasons
 from matcher.service.client import MatchClient
-from matcher.service.messages import Match, Record
+from matcher.service.convert import pb
+from matcher.service.messages import Match, NearbyMatch, Record
 from matcher.service.server import serve
 from matcher.service.settings import load_settings
 
@@ -65,12 +68,78 @@ def format_reasons(r: Reasons, labels: ReasonLabels = EN_LABELS) -> str:
     return labels.sep.join(b for b in bits if b)
 
 
+# Fields that hold a matcher.v1 enum's number: --json prints them by name, as the proto names them without the
+# enum's prefix and lower-cased (salary_fit 2 -> "meets"), for every `matcher query` subcommand.
+_ENUMS: dict[str, tuple[Any, str]] = {"salary_fit": (pb.SalaryFit, "SALARY_FIT_")}
+
+
+def _plain(value: Any) -> Any:
+    """`value` as JSON values: dataclasses as dicts, tuples as lists and enum numbers as their names."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in _ENUMS and isinstance(item, int) and not isinstance(item, bool):
+                enum, prefix = _ENUMS[key]
+                out[key] = enum.Name(item).removeprefix(prefix).lower() if item in enum.values() else item
+            else:
+                out[key] = _plain(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(_plain(value), ensure_ascii=False, indent=1, default=str))
+
+
+def _width(text: str) -> int:
+    """Terminal columns of `text`: CJK place and occupation names take two each."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> None:
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(header)]
+    for row in [list(header), *rows]:
+        cells = [" " * (w - _width(c)) + c if r else c + " " * (w - _width(c))
+                 for c, w, r in zip(row, widths, right, strict=True)]
+        print("  ".join(cells).rstrip())
+
+
 def _print_matches(matches: list[Match], as_json: bool, labels: ReasonLabels = EN_LABELS) -> None:
     if as_json:
-        print(json.dumps([dataclasses.asdict(m) for m in matches], ensure_ascii=False, indent=1))
+        _print_json(matches)
         return
     for rank, m in enumerate(matches, start=1):
         print(f"{rank:>3}  {m.id:<24} {m.score:9.4f}  {format_reasons(m.reasons, labels)}")
+
+
+def _print_nearby(matches: list[NearbyMatch], as_json: bool) -> None:
+    if as_json:
+        _print_json(matches)
+        return
+    rows = [[str(rank), m.id, f"{m.distance_km:.2f}", "-" if m.score is None else f"{m.score:.4f}"]
+            for rank, m in enumerate(matches, start=1)]
+    _print_table(["rank", "job_id", "km", "score"], rows, [True, False, True, True])
+
+
+def _number(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _print_market(cells: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        _print_json(cells)
+        return
+    columns = [name for name in ("city", "city_name", "occupation") if any(c[name] for c in cells)]
+    rows = [[str(c[name]) or "-" for name in columns]
+            + [str(c["open_jobs"]), str(c["openings"]), str(c["active_seekers"]), _number(c["ratio"], ".2f"),
+               _number(c["salary_p25"], ",.0f"), _number(c["salary_p50"], ",.0f"), _number(c["salary_p75"], ",.0f")]
+            for c in cells]
+    _print_table([*columns, "open_jobs", "openings", "seekers", "ratio", "salary_p25", "salary_p50", "salary_p75"],
+                 rows, [False] * len(columns) + [True] * 7)
 
 
 def _records(path: str) -> list[dict[str, str]]:
@@ -85,13 +154,20 @@ def _cmd_query(args: argparse.Namespace) -> int:
         except grpc.RpcError as exc:
             print(f"matcher: error: {exc.code().name}: {exc.details()}", file=sys.stderr)  # type: ignore[attr-defined]
             return 2
-    if isinstance(result, list):
+    if args.what in ("jobs", "seekers"):
         _print_matches(result, args.json)
+    elif args.what == "nearby":
+        _print_nearby(result, args.json)
+    elif args.what == "market":
+        _print_market(result, args.json)
     elif result is not None:
-        body = dataclasses.asdict(result) if dataclasses.is_dataclass(result) and not isinstance(result, type) \
-            else result
-        print(json.dumps(body, ensure_ascii=False, indent=1, default=str))
+        _print_json(result)
     return 0
+
+
+def _items(values: Sequence[str]) -> list[str]:
+    """Repeated and comma-separated flag values: `--by city,occupation` = `--by city --by occupation`."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
 def _run_query(client: MatchClient, args: argparse.Namespace) -> Any:
@@ -103,6 +179,13 @@ def _run_query(client: MatchClient, args: argparse.Namespace) -> Any:
     if what == "seekers":
         return client.recommend_seekers(args.job, k=args.k, cities=args.city, radius_km=args.radius_km,
                                         priority_groups=args.group)
+    if what == "nearby":
+        return client.recommend_nearby(args.lat, args.lon, k=args.k, radius_km=args.radius_km,
+                                       job_types=_items(args.job_type) or ("gig", "part_time"),
+                                       seeker_id=args.seeker)
+    if what == "market":
+        return client.labour_market(_items(args.by) or ("city", "occupation"), min_cell=args.min_cell,
+                                    totals=args.totals, city=args.city or "", limit=args.top)
     if what == "score":
         pairs = [p.split(":", 1) for p in args.pair]
         return {"scores": client.score_pairs([p[0] for p in pairs], [p[-1] for p in pairs])}
@@ -137,7 +220,7 @@ def add_service_commands(sub: Any, positive_int: Any) -> None:
     p.add_argument("--token", help="bearer token, if the service requires one")
     p.add_argument("--tls-ca", help="CA certificate (PEM) to verify a TLS service")
     p.add_argument("--timeout", type=float, default=10.0, help="deadline per call, seconds")
-    p.add_argument("--json", action="store_true", help="print matches as JSON")
+    p.add_argument("--json", action="store_true", help="print results as JSON (enums by name)")
     q = p.add_subparsers(dest="what", required=True)
     jobs = q.add_parser("jobs", help="RecommendJobs for a registered seeker")
     jobs.add_argument("--seeker", required=True)
@@ -151,6 +234,22 @@ def add_service_commands(sub: Any, positive_int: Any) -> None:
         sp.add_argument("--k", type=positive_int, default=10)
         sp.add_argument("--city", action="append", default=[], help="admin code or place name (repeatable)")
         sp.add_argument("--radius-km", type=float)
+    nearby = q.add_parser("nearby", help="RecommendNearby: open jobs around a location, nearest first")
+    nearby.add_argument("--lat", type=float, required=True, help="WGS-84 degrees, -90..90")
+    nearby.add_argument("--lon", type=float, required=True, help="WGS-84 degrees, -180..180")
+    nearby.add_argument("--radius-km", type=float, default=5.0, help="at most 200 (default: 5)")
+    nearby.add_argument("--job-type", "--job-types", dest="job_type", action="append", default=[],
+                        help="job types, repeatable or comma-separated (default: gig,part_time)")
+    nearby.add_argument("--seeker", help="a registered seeker: also score each job for them")
+    nearby.add_argument("--k", type=positive_int, default=10)
+    market = q.add_parser("market", help="GetLabourMarket: openings, seekers and salaries per city and occupation")
+    market.add_argument("--by", action="append", default=[],
+                        help="city, occupation or both, comma-separated (default: city,occupation)")
+    market.add_argument("--city", help="only this city (a code or name, e.g. 230100, 哈尔滨)")
+    market.add_argument("--top", type=positive_int, default=100, help="most rows, largest openings first")
+    market.add_argument("--min-cell", type=positive_int, default=1,
+                        help="drop cells with fewer jobs and fewer seekers than this")
+    market.add_argument("--totals", action="store_true", help="add per-city and national total rows (key *)")
     score = q.add_parser("score", help="ScorePairs")
     score.add_argument("--pair", action="append", required=True, help="SEEKER_ID:JOB_ID (repeatable)")
     q.add_parser("info", help="GetModelInfo")

@@ -83,7 +83,13 @@ class LiveMarket:
         if query.city:
             if "city" not in query.by:
                 raise InvalidRequestError("city: the view is not grouped by city")
-            wanted = load_gazetteer().resolve(pd.Series([query.city])).city_key[0]
+            place = load_gazetteer().resolve(pd.Series([query.city]))
+            wanted = place.city_key[0]
+            # As for the recommendation filters (service.queries): a name no table knows and no cell is keyed by
+            # is the caller's mistake, and a province is not a city of this view; neither is an empty answer.
+            if wanted is None or (place.region_key[0] is None and not (view.table["city"] == wanted).any()):
+                raise InvalidRequestError("city: unknown city (expected a GB/T 2260 city code or a city name such "
+                                          "as 北京 or 哈尔滨市)")
             table = table[table["city"] == wanted]
         return view, table.sort_values("openings", ascending=False, kind="stable")
 

@@ -62,10 +62,20 @@ _KM_PER_DEGREE = 111.0
 _HALF_EARTH_KM = 20_038.0  # no two places on Earth are farther apart
 
 
-def _places(vocabs: Vocabs, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """City codes and region codes (for names that are a whole province or state) of filter places."""
+def _places(vocabs: Vocabs, names: Sequence[str], field: str) -> tuple[np.ndarray, np.ndarray]:
+    """City codes and region codes (for names that are a whole province or state) of filter places.
+
+    A name that resolves to nothing is INVALID_ARGUMENT naming its index (never its text, which may be personal):
+    neither the gazetteer's tables know it (a code, a Chinese name, a "City, ST" of the US table) nor any row of
+    the catalogue writes it (an unknown string is its own city key, so rows that write it can still be found)."""
     places = load_gazetteer().resolve(pd.Series(list(names), dtype=object))
     city = vocabs.cities.encode(places.city_key, grow=False)
+    for i, (code, region, lat) in enumerate(zip(city, places.region_key, places.lat, strict=True)):
+        # US "City, ST" always gets keys from its spelling: only a coordinate says the US table has the place.
+        known = region is not None and (not str(region).startswith("us:") or bool(np.isfinite(lat)))
+        if code < 0 and not known:
+            raise InvalidRequestError(f"{field}[{i}]: unknown place (expected a GB/T 2260 code, a place name such "
+                                      f"as 北京 or 海淀区, or \"City, ST\")")
     region_only = np.array([c is None and r is not None for c, r in zip(places.city_key, places.region_key,
                                                                          strict=True)])
     region_keys = np.where(region_only, places.region_key, np.array(None, dtype=object))
@@ -73,8 +83,9 @@ def _places(vocabs: Vocabs, names: Sequence[str]) -> tuple[np.ndarray, np.ndarra
     return city[city >= 0], region[region >= 0]
 
 
-def _in_places(vocabs: Vocabs, names: Sequence[str], city: np.ndarray, region: np.ndarray) -> np.ndarray:
-    cities, regions = _places(vocabs, names)
+def _in_places(vocabs: Vocabs, names: Sequence[str], city: np.ndarray, region: np.ndarray, field: str
+               ) -> np.ndarray:
+    cities, regions = _places(vocabs, names, field)
     return np.isin(city, cities) | np.isin(region, regions)
 
 
@@ -96,7 +107,7 @@ def _place_mask(vocabs: Vocabs, side: SideArrays, cities: Sequence[str], radius_
     """Rows of `side` in one of `cities` and within `radius_km` of `home` (lat, lon), where those are given."""
     mask = np.ones(len(side.city), dtype=bool)
     if cities:
-        mask &= _in_places(vocabs, cities, side.city, side.region)
+        mask &= _in_places(vocabs, cities, side.city, side.region, "filter.cities")
     if radius_km is not None:
         mask &= _within(home[0], home[1], side.lat, side.lon, radius_km, "filter.radius_km")
     return mask
