@@ -5,6 +5,8 @@
     bundle, summary = api.train(data)
     api.save(bundle, "models/us", data)
     report = api.evaluate(bundle, data, "reports/us")
+    versus = api.evaluate(champion, data, "reports/ab", challenger=bundle)   # side by side, paired significance
+    promote, why = api.challenger_wins(versus["comparison"], margin=0.02)
     matches = api.recommend(bundle, data, k=10)
 """
 
@@ -24,12 +26,13 @@ from matcher.engine.matching import MatchEngine
 from matcher.engine.scoring import build_view
 from matcher.errors import NotFoundError
 from matcher.offline.day_one import train_for as train
-from matcher.offline.evaluation import evaluate
+from matcher.offline.evaluation import challenger_wins, evaluate
 from matcher.offline.forward import ForwardConfig, forward_evaluate
 from matcher.offline.training import TrainConfig
 from models.registry import ModelBundle, load_model, save_model
 
-__all__ = ["load_data", "pair_frame", "train", "TrainConfig", "save", "load", "evaluate", "recommend", "batch",
+__all__ = ["load_data", "pair_frame", "train", "TrainConfig", "save", "load", "evaluate", "challenger_wins",
+           "recommend", "batch",
            "forward_evaluate", "ForwardConfig",
            "PushConfig", "BatchResult", "parse_time", "Dataset", "ModelBundle", "MatchEngine"]
 

@@ -47,6 +47,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    if args.promote_margin is not None and args.holdout_days == 0:
+        raise MatcherError("--promote-margin compares the models on the hold-out: it needs --holdout-days > 0")
     data = api.load_data(args.data)
     config = api.TrainConfig(holdout_days=args.holdout_days, n_candidates=args.candidates,
                              cluster=getattr(args, "cluster", None))
@@ -63,12 +65,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(json.dumps(summary, indent=2, default=str))
     why = f" ({summary['why']})" if "why" in summary else ""
     print(f"model {bundle.version} ({summary['kind']}{why}) saved to {path} in {time.perf_counter() - started:.1f}s")
+    if not promote and args.promote_margin is not None and champion is not None:
+        promote = _promote_if_better(args, data, champion, bundle.version)
     if promote:
         print(f"champion: {bundle.version} (CURRENT; batch and `query reload` use it)")
     else:
-        print(f"challenger: {bundle.version}; champion {champion} kept. Compare them, then "
-              f"`matcher models promote {bundle.version} --model {args.model}`")
+        print(f"challenger: {bundle.version}; champion {champion} kept. Compare them (`matcher models compare "
+              f"{bundle.version} --model {args.model} --data {args.data}`), then `matcher models promote "
+              f"{bundle.version} --model {args.model}`")
     return 0
+
+
+def _promote_if_better(args: argparse.Namespace, data: api.Dataset, champion: str, challenger: str) -> bool:
+    """--promote-margin: compare on this folder's hold-out and promote the challenger when it wins (the rule of
+    matcher.offline.evaluation.challenger_wins)."""
+    from matcher.offline.commands import compare_versions, print_comparison
+    from matcher.offline.evaluation import challenger_wins
+    from models.registry import promote
+
+    result = compare_versions(Path(args.model), champion, challenger, data, n_candidates=args.candidates)
+    print_comparison(result)
+    wins, reason = challenger_wins(result["comparison"], args.promote_margin)
+    print(f"{'promoted' if wins else 'not promoted'}: {reason}")
+    if wins:
+        promote(args.model, challenger)
+    return wins
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -287,6 +308,10 @@ def _add_pipeline_commands(sub: Any) -> None:
     p.add_argument("--cluster", help="tcp://HOST:PORT of a Dask scheduler: fit with lightgbm.dask there")
     p.add_argument("--two-way", action="store_true",
                    help="also fit the employer side (interview / hire after applying) and rank by the mutual score")
+    p.add_argument("--promote-margin", type=_non_negative_float,
+                   help="compare the new version with the champion on the hold-out and promote it when its "
+                        "NDCG@10 is at least (1 + MARGIN) times the champion's and the paired 95%% interval of "
+                        "the difference is above zero (e.g. 0.02)")
     p.add_argument("--promote", action="store_true",
                    help="make the new version the champion (CURRENT) even if there is one; without it a retrain is "
                         "a challenger until `matcher models promote`")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["top_k_rows", "ranking_metrics", "recall_curve", "per_query_ndcg", "grouped_ndcg"]
+__all__ = ["top_k_rows", "ranking_metrics", "recall_curve", "per_query_ndcg", "grouped_ndcg", "paired_difference"]
 
 
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -111,3 +111,32 @@ def grouped_ndcg(y: np.ndarray, group: np.ndarray, at: int = 10, *, empty: float
         return float((ratio.sum() + empty * (~has).sum()) / len(group)) if len(group) else float("nan")
 
     return score
+
+
+def _mean_difference(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(b - a, axis=axis)
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, *, resamples: int = 10_000, seed: int = 0
+                      ) -> dict[str, float]:
+    """How sure is "B ranks better than A"? `a`, `b`: one metric value per query, the same queries in the same
+    order. The mean difference b - a, its 95% bootstrap interval (queries resampled, pairs kept together) and
+    the two-sided p-value of a paired sign-flip permutation test (no difference: each query's pair is equally
+    likely either way round), both from scipy.stats; wins / losses / ties count queries."""
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError("a and b must be 1-d arrays of the same queries")
+    diff = b - a
+    out = {"queries": float(len(a)), "mean_a": float(a.mean()) if len(a) else float("nan"),
+           "mean_b": float(b.mean()) if len(b) else float("nan"), "difference": float(diff.mean()) if len(a) else 0.0,
+           "wins": float((diff > 0).sum()), "losses": float((diff < 0).sum()), "ties": float((diff == 0).sum())}
+    if len(a) < 2 or not diff.any():  # nothing to resample: no evidence either way
+        return {**out, "ci_low": out["difference"], "ci_high": out["difference"], "p_value": 1.0}
+    rng = np.random.default_rng(seed)
+    interval = stats.bootstrap((a, b), _mean_difference, paired=True, vectorized=True, n_resamples=resamples,
+                               confidence_level=0.95, method="percentile", rng=rng).confidence_interval
+    test = stats.permutation_test((a, b), _mean_difference, permutation_type="samples", vectorized=True,
+                                  n_resamples=resamples, alternative="two-sided", rng=rng)
+    return {**out, "ci_low": float(interval.low), "ci_high": float(interval.high), "p_value": float(test.pvalue)}

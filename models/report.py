@@ -38,7 +38,7 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _bar_plot(results: Mapping[str, Mapping[str, float]], path: Path) -> None:
+def _bar_plot(results: Mapping[str, Mapping[str, float]], path: Path, title: str) -> None:
     metrics = [m for m in _BAR_METRICS if all(m in r for r in results.values())]
     fig, ax = plt.subplots(figsize=(8, 4))
     width = 0.8 / max(len(results), 1)
@@ -46,10 +46,11 @@ def _bar_plot(results: Mapping[str, Mapping[str, float]], path: Path) -> None:
         ax.bar([j + i * width for j in range(len(metrics))], [values[m] for m in metrics], width, label=name)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(metrics))], metrics)
     ax.set_ylabel("score (higher is better)")
+    ax.set_title(title, fontsize=10)  # the report's title names the model version: a plot read alone says whose
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Title": title})
     plt.close(fig)
 
 
@@ -74,7 +75,7 @@ def write_report(directory: Path, *, title: str, results: Mapping[str, Mapping[s
     """Write metrics.json, report.md and PNG plots into `directory`; returns the report.md path."""
     directory.mkdir(parents=True, exist_ok=True)
     columns = list(dict.fromkeys(c for r in results.values() for c in r if c != "queries"))
-    _bar_plot(results, directory / "metrics.png")
+    _bar_plot(results, directory / "metrics.png", title)
     parts = [f"# {title}", "", markdown_table(results, columns), "", "![metrics](metrics.png)", ""]
     if curves:
         _curve_plot(curves, directory / "recall_curve.png")

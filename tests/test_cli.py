@@ -391,3 +391,37 @@ def test_a_retrain_is_a_challenger_until_promoted_and_rollback_restores_the_cham
     assert _exit_code(["models", "promote", "no-such-version", "--model", str(root)]) == 2
     assert main(["train", *train[1:], "--promote"]) == 0
     assert (root / "CURRENT").read_text(encoding="utf-8").strip() not in (first, second)
+
+
+def test_models_compare_refuses_what_it_cannot_compare(model: Path, small_demo: Path, capsys: Capsys) -> None:
+    version = (model / "CURRENT").read_text(encoding="utf-8").strip()
+    assert _exit_code(["models", "compare", "--model", str(model)]) == 2
+    _assert_clean_error(capsys.readouterr().err, "--data is required")
+    assert _exit_code(["models", "compare", version, "--model", str(model), "--data", str(small_demo)]) == 2
+    _assert_clean_error(capsys.readouterr().err, "A and B are both")
+    assert _exit_code(["models", "compare", "a", "b", "c", "--model", str(model), "--data", str(small_demo)]) == 2
+    _assert_clean_error(capsys.readouterr().err, "too many versions")
+    assert _exit_code(["models", "compare", version, "20990101T000000Z-00000000", "--model", str(model),
+                       "--data", str(small_demo)]) == 2
+    _assert_clean_error(capsys.readouterr().err, "no such model version")
+
+
+def test_promote_margin_needs_a_hold_out_and_says_so_before_any_work(tmp_path: Path, small_demo: Path,
+                                                                     capsys: Capsys) -> None:
+    argv = ["train", "--data", str(small_demo), "--model", str(tmp_path / "m"), "--holdout-days", "0",
+            "--promote-margin", "0.02"]
+    assert _exit_code(argv) == 2
+    _assert_clean_error(capsys.readouterr().err, "--promote-margin", "--holdout-days")
+    assert not (tmp_path / "m").exists()
+    assert _exit_code([*argv[:-1], "-0.5"]) == 2
+
+
+def test_report_plots_name_the_report_they_belong_to(tmp_path: Path) -> None:
+    """Issue 16: metrics.png had no title or model version; read alone it said nothing of whose numbers."""
+    from PIL import Image
+
+    from models.report import write_report
+
+    write_report(tmp_path, title="Evaluation of model 20261203T000000Z-abc", results={"m": {"ndcg@10": 0.1}})
+    with Image.open(tmp_path / "metrics.png") as png:
+        assert png.text["Title"] == "Evaluation of model 20261203T000000Z-abc"
