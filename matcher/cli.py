@@ -5,7 +5,6 @@ Subcommand names and flags are a contract."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -62,7 +61,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     champion = current_version(args.model)
     promote = args.promote or champion is None
     path = api.save(bundle, args.model, data, extra={"config": asdict(config)}, promote=promote)
-    print(json.dumps(summary, indent=2, default=str))
+    for line in _training_lines(summary):
+        print(line)
     why = f" ({summary['why']})" if "why" in summary else ""
     print(f"model {bundle.version} ({summary['kind']}{why}) saved to {path} in {time.perf_counter() - started:.1f}s")
     if not promote and args.promote_margin is not None and champion is not None:
@@ -74,6 +74,30 @@ def _cmd_train(args: argparse.Namespace) -> int:
               f"{bundle.version} --model {args.model} --data {args.data}`), then `matcher models promote "
               f"{bundle.version} --model {args.model}`")
     return 0
+
+
+def _training_lines(summary: dict[str, Any]) -> list[str]:
+    """What a person reads after a fit; the whole summary is in the version's meta.json ("training")."""
+    if "n_train_queries" not in summary:  # the day-one model: nothing was fitted here
+        return [f"no fit on this platform's events: {summary.get('why', '')}"]
+    windows = summary["train_windows"]
+    lines = [f"trained on {len(windows)} label windows ({windows[0][0][:10]} .. {windows[-1][1][:10]}): "
+             f"{summary['n_train_queries']:,} queries, {summary['n_train_pairs']:,} pairs; validation "
+             f"{summary['valid_window'][0][:10]} .. {summary['valid_window'][1][:10]}: "
+             f"{summary['n_valid_queries']:,} queries, NDCG@10 {summary['valid_ndcg@10']:.4f} at "
+             f"{summary['best_iteration']} trees" + (" (then refit on train + validation)"
+                                                     if summary.get("refit_on_validation") else "")]
+    if summary.get("windows_shortened"):
+        lines.append(f"short log: {summary['windows_shortened']}")
+    employer = summary.get("employer_side") or {}
+    if employer.get("trained"):
+        lines.append(f"employer side: {employer['trees']} trees, weight {employer['weight']:g} "
+                     f"({employer['weight_source']})")
+    elif employer.get("reason", "two_way off") != "two_way off":
+        lines.append(f"employer side: not used, {employer['reason']}")
+    lines.append(f"hold-out from {str(summary['test_start'])[:16]} (matcher evaluate scores it); full summary in "
+                 "the version's meta.json")
+    return lines
 
 
 def _promote_if_better(args: argparse.Namespace, data: api.Dataset, champion: str, challenger: str) -> bool:

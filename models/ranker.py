@@ -57,9 +57,11 @@ class LambdaRanker(BaseEstimator):  # type: ignore[misc]  # get_params / set_par
         self.early_stopping_rounds = early_stopping_rounds
 
     def fit(self, X: np.ndarray, y: np.ndarray, group: np.ndarray, *, feature_names: Sequence[str],
-            eval_set: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, client: Any = None) -> LambdaRanker:
+            eval_set: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, client: Any = None,
+            callbacks: Sequence[Callable[..., Any]] = ()) -> LambdaRanker:
         """`client` (a dask.distributed Client) trains on its cluster: all n_estimators trees, no early stopping
-        (lightgbm.dask has none), the validation curve recorded in evals_result_ as here."""
+        (lightgbm.dask has none), the validation curve recorded in evals_result_ as here. `callbacks`: more
+        LightGBM callbacks for a local fit (progress, see matcher.offline.training)."""
         forbidden = protected_feature_names(feature_names)
         if forbidden:
             raise ModelError(f"refusing to train on protected attributes: {', '.join(forbidden)}")
@@ -73,7 +75,7 @@ class LambdaRanker(BaseEstimator):  # type: ignore[misc]  # get_params / set_par
             return self._fitted(params, self.booster_.current_iteration())
         train = lgb.Dataset(X, label=y, group=group, feature_name=list(feature_names), free_raw_data=True)
         valid_sets = [train]
-        callbacks: list[Callable[..., Any]] = [lgb.log_evaluation(period=0)]
+        callbacks = [lgb.log_evaluation(period=0), *callbacks]
         if eval_set is not None:
             vx, vy, vg = eval_set
             valid_sets.append(lgb.Dataset(vx, label=vy, group=vg, reference=train))

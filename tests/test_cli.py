@@ -5,6 +5,7 @@ One small model is trained per module (a quarter of the demo seekers, a few seco
 
 from __future__ import annotations
 
+import json
 import zlib
 from importlib import resources
 from pathlib import Path
@@ -425,3 +426,16 @@ def test_report_plots_name_the_report_they_belong_to(tmp_path: Path) -> None:
     write_report(tmp_path, title="Evaluation of model 20261203T000000Z-abc", results={"m": {"ndcg@10": 0.1}})
     with Image.open(tmp_path / "metrics.png") as png:
         assert png.text["Title"] == "Evaluation of model 20261203T000000Z-abc"
+
+
+def test_train_shows_tree_progress_and_a_short_summary_not_raw_json(small_demo: Path, tmp_path: Path,
+                                                                     capsys: Capsys) -> None:
+    """Issue 16: train was silent while LightGBM fitted (minutes), then printed ~60 lines of raw JSON."""
+    root = tmp_path / "m"
+    assert main(["train", "--data", str(small_demo), "--model", str(root), "--candidates", "20", "--trees", "5"]) == 0
+    out, err = capsys.readouterr()
+    assert "trees: 5/5" in err and "valid ndcg@10" in err and "refit on train + validation, trees:" in err
+    assert "trained on " in out and "queries" in out and "NDCG@10" in out
+    assert "{" not in out and '"best_iteration"' not in out and len(out.splitlines()) <= 6
+    meta = json.loads(next(root.glob("versions/*/meta.json")).read_text(encoding="utf-8"))
+    assert {"n_train_queries", "valid_ndcg@10", "best_iteration"} <= set(meta["training"])

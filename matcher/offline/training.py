@@ -11,7 +11,7 @@ the hold-out is the validation set for early stopping; the model is then refit o
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -270,6 +270,19 @@ def _cluster_client(address: str | None) -> Iterator[Any]:
         yield client
 
 
+def _tree_progress(progress: Progress) -> Callable[[Any], None]:
+    """A LightGBM callback that counts trees (with the validation NDCG@10 so far, when there is one): a fit of
+    hundreds of trees on two cores takes minutes, and silence reads as a hang."""
+
+    def callback(env: Any) -> None:
+        scores = [f"{name} {metric} {value:.4f}" for name, metric, value, *_ in env.evaluation_result_list or ()
+                  if name == "valid"]
+        progress.advance(detail=", ".join(scores))
+
+    callback.order = 25  # type: ignore[attr-defined]  # after LightGBM records the scores, before early stopping
+    return callback
+
+
 def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle, dict[str, Any]]:
     """Fit encoder and ranker on `data`; returns the bundle and a summary (windows, sizes, validation NDCG)."""
     config = config or TrainConfig()
@@ -296,10 +309,12 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
             part.features = blank_history(part.features)
     with _cluster_client(config.cluster) as client:
         X, y, group = _stack(parts)
+        trees = Progress("trees", total=config.n_estimators)
         ranker = LambdaRanker(params=params, n_estimators=config.n_estimators,
                               early_stopping_rounds=config.early_stopping_rounds).fit(
             X, y, group, feature_names=FEATURE_NAMES, eval_set=(valid.features, valid.label, valid.group),
-            client=client)
+            client=client, callbacks=[_tree_progress(trees)])
+        trees.close()
         curve = np.asarray(ranker.evals_result_["valid"]["ndcg@10"])
         best = smoothed_best_iteration(curve, config.smoothing_trees)
         valid_ndcg = float(curve[best - 1])
@@ -307,8 +322,10 @@ def train(data: Dataset, config: TrainConfig | None = None) -> tuple[ModelBundle
         unseen_valid = ranker  # has not trained on the validation queries: the fair one to tune the mixing weight
         if config.refit:
             X, y, group = _stack([*parts, valid])
+            refit = Progress("refit on train + validation, trees", total=max(best, 1))
             ranker = LambdaRanker(params=params, n_estimators=max(best, 1)).fit(
-                X, y, group, feature_names=FEATURE_NAMES, client=client)
+                X, y, group, feature_names=FEATURE_NAMES, client=client, callbacks=[_tree_progress(refit)])
+            refit.close()
     employer, employer_summary = _train_employer(parts, valid, unseen_valid, config)
     summary = {
         "employer_side": employer_summary,
