@@ -248,3 +248,33 @@ def test_serve_stops_within_its_grace_even_when_a_call_does_not_finish(env: Env,
         assert not thread.is_alive() and took < settings.grace_s + 1.0, f"stop took {took:.1f}s"
         with pytest.raises(grpc.RpcError):
             in_flight.result(timeout=20)
+
+
+def test_a_read_is_labelled_with_the_model_that_computed_it_even_when_a_swap_follows_at_once() -> None:
+    """Issue 17: the response's model version was read after the call returned, so a ReloadModel between the two
+    labelled v1's scores as v2. The worker now hands back the version with the result, taken in the same step."""
+    from types import SimpleNamespace
+
+    from matcher.service.worker import Answer, EngineWorker
+
+    def live(version: str) -> Any:
+        return SimpleNamespace(bundle=SimpleNamespace(version=version))
+
+    worker = EngineWorker(live("v1"), max_queue=100, max_batch=8)
+    release = threading.Event()
+
+    def scored_by(current: Any, payloads: Any) -> list[str]:
+        release.wait(5)  # hold the engine until the swap below is queued right behind this read
+        return [current.bundle.version for _ in payloads]
+
+    try:
+        read = worker.read(scored_by, None, time.monotonic() + 10)
+        swap = worker.write(lambda _: worker.swap(live("v2")))
+        release.set()
+        answer = read.result(timeout=10)
+        swap.result(timeout=10)
+        assert isinstance(answer, Answer) and answer.value == answer.model_version == "v1"
+        assert worker.live.bundle.version == "v2"  # what the old code would have written on the response
+        assert worker.read(scored_by, None, time.monotonic() + 10).result(timeout=10).model_version == "v2"
+    finally:
+        worker.stop(5)

@@ -50,7 +50,7 @@ from matcher.service.messages import (
 from matcher.service.replay import records_frame, restore, validated_rows
 from matcher.service.settings import ServerSettings, priority_policy
 from matcher.service.store import Hook, Kind, Store, Write
-from matcher.service.worker import EngineWorker
+from matcher.service.worker import Answer, EngineWorker
 from models.registry import current_version, load_model, promote, version_dir
 
 __all__ = ["MatchCore"]
@@ -202,23 +202,23 @@ class MatchCore:
             future.cancel()  # if the engine has not started it, it is dropped unrun
             raise DeadlineExceededError("deadline exceeded") from None
 
-    def recommend_jobs(self, query: JobQuery, deadline: float) -> list[Match]:
+    def recommend_jobs(self, query: JobQuery, deadline: float) -> Answer[list[Match]]:
         self._check_request(query.k, {"filter.cities": query.filter.cities, "filter.job_types": query.filter.job_types})
-        result: list[Match] = self._wait(self.worker.read(queries.recommend_jobs, replace(query, deadline=deadline),
-                                                          deadline), deadline)
+        result: Answer[list[Match]] = self._wait(self.worker.read(
+            queries.recommend_jobs, replace(query, deadline=deadline), deadline), deadline)
         return result
 
-    def recommend_seekers(self, query: SeekerQuery, deadline: float) -> list[Match]:
+    def recommend_seekers(self, query: SeekerQuery, deadline: float) -> Answer[list[Match]]:
         self._check_request(query.k, {"filter.cities": query.filter.cities,
                                 "filter.priority_groups": query.filter.priority_groups})
         run = functools.partial(queries.recommend_seekers, policy=self.policy)
-        result: list[Match] = self._wait(self.worker.read(run, replace(query, deadline=deadline), deadline),
-                                         deadline)
+        result: Answer[list[Match]] = self._wait(self.worker.read(run, replace(query, deadline=deadline), deadline),
+                                                 deadline)
         return result
 
-    def recommend_nearby(self, query: NearbyQuery, deadline: float) -> list[NearbyMatch]:
+    def recommend_nearby(self, query: NearbyQuery, deadline: float) -> Answer[list[NearbyMatch]]:
         self._check_request(query.k, {"job_types": query.job_types})
-        result: list[NearbyMatch] = self._wait(
+        result: Answer[list[NearbyMatch]] = self._wait(
             self.worker.read(queries.recommend_nearby, replace(query, deadline=deadline), deadline), deadline)
         return result
 
@@ -228,7 +228,8 @@ class MatchCore:
             raise LimitExceededError("limit: at most 10000 rows")
         return self.market.answer(query)
 
-    def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str], deadline: float) -> list[float]:
+    def score_pairs(self, seeker_ids: Sequence[str], job_ids: Sequence[str], deadline: float
+                    ) -> Answer[list[float]]:
         if max(len(seeker_ids), len(job_ids)) > self.settings.max_pairs_per_call:
             raise LimitExceededError(f"seeker_ids: at most {self.settings.max_pairs_per_call} pairs per call")
 
@@ -241,7 +242,7 @@ class MatchCore:
                     out.append(exc)
             return out
 
-        result: list[float] = self._wait(self.worker.read(run, (seeker_ids, job_ids), deadline), deadline)
+        result: Answer[list[float]] = self._wait(self.worker.read(run, (seeker_ids, job_ids), deadline), deadline)
         return result
 
     # ---- writes --------------------------------------------------------------------------------------------------

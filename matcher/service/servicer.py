@@ -37,22 +37,22 @@ class MatchServicer(matcher_pb2_grpc.MatchServiceServicer):
     def RecommendJobs(self, request: pb.RecommendJobsRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802
                       deadline: float) -> pb.RecommendJobsResponse:
         core = self._core()
-        matches = core.recommend_jobs(convert.job_query(request), deadline)
-        return convert.recommend_jobs_response(matches, core.worker.live.bundle.version, rid)
+        answer = core.recommend_jobs(convert.job_query(request), deadline)
+        return convert.recommend_jobs_response(answer.value, answer.model_version, rid)
 
     @rpc_method(_timeout)
     def RecommendSeekers(self, request: pb.RecommendSeekersRequest, context: grpc.ServicerContext,  # noqa: N802
                          rid: str, deadline: float) -> pb.RecommendSeekersResponse:
         core = self._core()
-        matches = core.recommend_seekers(convert.seeker_query(request), deadline)
-        return convert.recommend_seekers_response(matches, core.worker.live.bundle.version, rid)
+        answer = core.recommend_seekers(convert.seeker_query(request), deadline)
+        return convert.recommend_seekers_response(answer.value, answer.model_version, rid)
 
     @rpc_method(_timeout)
     def RecommendNearby(self, request: pb.RecommendNearbyRequest, context: grpc.ServicerContext,  # noqa: N802
                         rid: str, deadline: float) -> pb.RecommendNearbyResponse:
         core = self._core()
-        matches = core.recommend_nearby(convert.nearby_query(request), deadline)
-        return convert.recommend_nearby_response(matches, core.worker.live.bundle.version, rid)
+        answer = core.recommend_nearby(convert.nearby_query(request), deadline)
+        return convert.recommend_nearby_response(answer.value, answer.model_version, rid)
 
     @rpc_method(_timeout)
     def GetLabourMarket(self, request: pb.LabourMarketRequest, context: grpc.ServicerContext,  # noqa: N802
@@ -65,8 +65,8 @@ class MatchServicer(matcher_pb2_grpc.MatchServiceServicer):
     def ScorePairs(self, request: pb.ScorePairsRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802
                    deadline: float) -> pb.ScorePairsResponse:
         core = self._core()
-        scores = core.score_pairs(list(request.seeker_ids), list(request.job_ids), deadline)
-        return convert.score_pairs_response(scores, core.worker.live.bundle.version, rid)
+        answer = core.score_pairs(list(request.seeker_ids), list(request.job_ids), deadline)
+        return convert.score_pairs_response(answer.value, answer.model_version, rid)
 
     @rpc_method(_timeout)
     def UpsertSeekers(self, request: pb.UpsertSeekersRequest, context: grpc.ServicerContext, rid: str,  # noqa: N802

@@ -15,17 +15,28 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from matcher.errors import DeadlineExceededError, LimitExceededError, UnavailableError
 from matcher.service.live import LiveCatalogue
 
-__all__ = ["EngineWorker", "BatchFn", "WriteFn"]
+__all__ = ["Answer", "EngineWorker", "BatchFn", "WriteFn"]
+
+T = TypeVar("T")
 
 _log = logging.getLogger(__name__)
 
 BatchFn = Callable[[LiveCatalogue, Sequence[Any]], Sequence[Any]]  # payloads → one result (or error) per payload
 WriteFn = Callable[[LiveCatalogue], Any]
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    """A read's result and the version of the model that computed it, both taken on the engine thread in the same
+    step: a ReloadModel swaps the model between calls, never inside one, so the label cannot be the next model's."""
+
+    value: T
+    model_version: str
 
 
 @dataclass
@@ -55,8 +66,9 @@ class EngineWorker:
     def queued(self) -> int:
         return self._queue.qsize()
 
-    def read(self, fn: BatchFn, payload: Any, deadline: float) -> Future[Any]:
-        """Queue a read; refused when the queue is full (callers should back off) or the worker is stopping."""
+    def read(self, fn: BatchFn, payload: Any, deadline: float) -> Future[Answer[Any]]:
+        """Queue a read (its future resolves to an Answer); refused when the queue is full (callers should
+        back off) or the worker is stopping."""
         self._check_open()
         if self._queue.qsize() >= self.max_queue:
             raise LimitExceededError("server busy: too many calls waiting, retry with backoff")
@@ -135,8 +147,9 @@ class EngineWorker:
             return
         fn = live_tasks[0].batch_fn
         assert fn is not None
+        live = self.live
         try:
-            results = fn(self.live, [t.payload for t in live_tasks])
+            results = fn(live, [t.payload for t in live_tasks])
         except BaseException as exc:  # noqa: BLE001 - every caller of the batch gets the error
             for task in live_tasks:
                 task.future.set_exception(exc)
@@ -145,7 +158,7 @@ class EngineWorker:
             if isinstance(result, BaseException):
                 task.future.set_exception(result)
             else:
-                task.future.set_result(result)
+                task.future.set_result(Answer(result, live.bundle.version))
 
 
 def _set(future: Future[Any], *, result: Any = None, exc: BaseException | None = None) -> None:
