@@ -164,14 +164,16 @@ def _status_gib(pid: int, key: str) -> float:
     return float("nan")
 
 
-def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout: float
+def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout: float, retriever: str = "exact"
                   ) -> tuple[subprocess.Popen[str], str, float]:
     journal = work / f"journal-{tag}.sqlite"
+    config = work / f"serve-{retriever}.toml"
+    config.write_text(f'retriever = "{retriever}"\n', encoding="utf-8")
     for path in work.glob(f"journal-{tag}.sqlite*"):
         path.unlink()
     log = (work / f"server-{tag}.log").open("w")
     command = [sys.executable, "-m", "matcher.cli", "-v", "serve", "--data", str(data_dir), "--model",
-               str(model_dir), "--journal", str(journal), "--port", "0"]
+               str(model_dir), "--journal", str(journal), "--port", "0", "--config", str(config)]
     began = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
     assert proc.stdout is not None
@@ -218,7 +220,8 @@ def _measure_size(args: argparse.Namespace, n_jobs: int, model_dir: Path, data_d
 
     code = code_version()
     _log(f"{n_jobs:,} jobs: starting the server (product code {code})")
-    proc, target, startup = _start_server(data_dir, model_dir, args.work, f"{n_jobs}", args.start_timeout)
+    proc, target, startup = _start_server(data_dir, model_dir, args.work, f"{n_jobs}", args.start_timeout,
+                                          args.retriever)
     try:
         with MatchClient(target) as client:
             info = client.model_info()
@@ -263,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start-timeout", type=float, default=1800.0, help="seconds to wait for the server")
     parser.add_argument("--work", type=Path, default=Path("/tmp/talent-match-bench-service"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--retriever", default="exact", choices=["exact", "hnsw"],
+                        help="the server's retrieval backend (setting `retriever`)")
     for flag, kind, default in (("--client", str, None), ("--data", Path, None), ("--tag", str, "0"),
                                 ("--timeout", float, 10.0), ("--server-pid", int, 0)):  # the client process's own flags
         parser.add_argument(flag, type=kind, default=default, help=argparse.SUPPRESS)
@@ -279,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         data_dir, model_dir = _prepare(args.work, args.seekers, n_jobs, args.seed)
         sizes.append(_measure_size(args, n_jobs, model_dir, data_dir))
         (args.work / "service-raw.json").write_text(json.dumps(sizes), encoding="utf-8")  # survives a report bug
-    names = ("jobs", "seekers", "k", "callers", "seconds", "warmup", "upserts_per_s", "runs", "seed")
+    names = ("jobs", "seekers", "k", "callers", "seconds", "warmup", "upserts_per_s", "runs", "seed", "retriever")
     config = {k: getattr(args, k) for k in names} | {"cpus": os.cpu_count(),
                                                      "code_at_end": code_version(), "started": started,
                                                      "argv": " ".join(sys.argv[1:] if argv is None else argv)}

@@ -55,7 +55,8 @@ def _intro(config: dict[str, Any], sizes: list[dict[str, Any]]) -> list[str]:
             f"{config['upserts_per_s']:g}/s", "",
             f"`python -m benchmarks.bench_service {config['argv']}`", "",
             f"Client and server on 127.0.0.1 in separate processes sharing {config['cpus']} CPUs; "
-            f"{config['seekers']:,} seekers; default server settings (max_batch 32, n_candidates 200). Each load ran "
+            f"{config['seekers']:,} seekers; default server settings (max_batch 32, n_candidates 200) with the "
+            f"{config.get('retriever', 'exact')} retrieval backend. Each load ran "
             f"{config['seconds']:g} s after a {config['warmup']:g} s warm-up, {config['runs']} times, loads "
             "interleaved on the same server; tables give medians of runs. Baseline: the same load with 1 caller. "
             f"Product code (sha1 of matcher/, features/, models/ sources) when each server started: "

@@ -25,7 +25,6 @@ from matcher.engine.retrieval import (
     is_usable_score,
     job_vectors,
     make_retriever,
-    retire,
     seeker_regions,
     seeker_vectors,
 )
@@ -74,7 +73,8 @@ class CandidateGenerator:
         self._slot = {int(j): i for i, j in enumerate(self.open_idx)}
         vectors = self.item_vectors(cat, snap, self.open_idx)
         self.dim = vectors.shape[1]
-        self.retriever: Retriever = make_retriever(retriever).fit(vectors, groups=cat.jobs.region[self.open_idx])
+        self.retriever: Retriever = make_retriever(retriever, group_bonus=weights.geo).fit(
+            vectors, groups=cat.jobs.region[self.open_idx])
 
     def item_vectors(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
         """Index vectors of these job rows (also the queries of the reverse, job → seekers, search)."""
@@ -84,19 +84,18 @@ class CandidateGenerator:
         return seeker_vectors(cat, snap, seeker_idx, weights=self.weights)
 
     def seeker_items(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray) -> np.ndarray:
-        """Rows of the reverse (job -> seekers) index: each seeker's query vector plus a usable column (0 alive,
-        UNUSABLE dead), so that a job's `job_queries` row scores against it as the forward search does."""
-        return np.hstack([self.query_vectors(cat, snap, seeker_idx),
-                          np.zeros((len(seeker_idx), 1), dtype=np.float32)])
+        """Rows of the reverse (job -> seekers) index: each seeker's query vector, so that a job's `job_queries`
+        row scores against it as the forward search does."""
+        return self.query_vectors(cat, snap, seeker_idx)
 
     def job_queries(self, cat: Catalogue, snap: Snapshot, job_idx: np.ndarray) -> np.ndarray:
         """Queries of these job rows against `seeker_index`."""
-        return np.hstack([self.item_vectors(cat, snap, job_idx), np.ones((len(job_idx), 1), dtype=np.float32)])
+        return self.item_vectors(cat, snap, job_idx)
 
     def seeker_index(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, *,
                      retriever: str = "exact") -> Retriever:
         """The reverse index over these seeker rows (item i = seeker_idx[i]), for `rank_seekers`."""
-        return make_retriever(retriever).fit(self.seeker_items(cat, snap, seeker_idx),
+        return make_retriever(retriever, group_bonus=self.weights.geo).fit(self.seeker_items(cat, snap, seeker_idx),
                                              groups=seeker_regions(cat, snap, seeker_idx))
 
     def candidates(self, cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray, n: int,
@@ -124,7 +123,7 @@ class CandidateGenerator:
         slots = np.array([self._slot.pop(int(j), -1) for j in job_idx], dtype=np.int64)
         slots = slots[slots >= 0]
         if len(slots):
-            retire(self.retriever, slots, self.dim)
+            self.retriever.delete(slots)
 
     @property
     def n_usable(self) -> int:

@@ -5,15 +5,16 @@ popularity column and a freshness column, so popularity and freshness priors cos
 same matrix product. The priors matter most for seekers with no profile and no
 history, whose text vector is zero: without a freshness column they would only ever see old, popular jobs.
 
-A last "usable" column holds 0 for jobs that may be returned and `UNUSABLE` for slots whose job was deleted or
-closed by a live write: queries carry 1 there, so such slots sink below every real job inside the same product.
+Deleted or closed jobs are the backend's business (`Retriever.delete`): the exact backend keeps a tombstone mask
+and scores those rows -inf, the HNSW backend (`matcher.engine.ann`) marks them removed in its index.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,22 +24,12 @@ from features.text import normalize_rows
 from models.metrics import top_k_rows
 
 __all__ = ["top_n_exact", "Retriever", "ExactRetriever", "make_retriever", "RetrievalWeights",
-           "job_vectors", "seeker_vectors", "seeker_regions", "RETRIEVERS", "DEFAULT_WEIGHTS", "UNUSABLE", "retire",
-           "is_usable_score"]
-
-UNUSABLE = np.float32(-1e4)  # far below any real score (text cosine + priors stay within a few units)
-
-
-def retire(index: Retriever, rows: np.ndarray, dim: int) -> None:
-    """Tombstone these item rows: zero vectors whose last ("usable") column is UNUSABLE, in no group."""
-    dead = np.zeros((len(rows), dim), dtype=np.float32)
-    dead[:, -1] = UNUSABLE
-    index.set_items(rows, dead, groups=np.full(len(rows), -1, dtype=np.int32))
+           "job_vectors", "seeker_vectors", "seeker_regions", "RETRIEVERS", "DEFAULT_WEIGHTS", "is_usable_score"]
 
 
 def is_usable_score(scores: np.ndarray) -> np.ndarray:
-    """True where a retrieval score belongs to a usable item (not a tombstone, not filtered out)."""
-    return scores > UNUSABLE / 2
+    """True where a retrieval score belongs to a usable item (not deleted, not filtered out: those score -inf)."""
+    return np.isfinite(scores)
 
 
 class Retriever(ABC):
@@ -63,7 +54,11 @@ class Retriever(ABC):
 
     @abstractmethod
     def set_items(self, rows: np.ndarray, items: np.ndarray, groups: np.ndarray | None = None) -> None:
-        """Overwrite item rows; rows equal to n_items, n_items + 1, ... append."""
+        """Overwrite item rows (a deleted row comes back); rows equal to n_items, n_items + 1, ... append."""
+
+    @abstractmethod
+    def delete(self, rows: np.ndarray) -> None:
+        """Never return these item rows again (until set_items writes them anew); rows keep their numbers."""
 
     @property
     @abstractmethod
@@ -78,11 +73,13 @@ class ExactRetriever(Retriever):
     runs twice as fast on that layout as on the transposed view of row-major items (measured: 16 queries x 175k
     items, 9.5 ms vs 18.7 ms), and large batches are no slower."""
 
-    def __init__(self, block: int = 1024) -> None:
-        self.block = block
+    def __init__(self, block: int = 1024, group_bonus: float | None = None) -> None:
+        self.block = block  # group_bonus: accepted like every backend's; the exact search takes it per search
         self._buffer = np.zeros((0, 0), dtype=np.float32)  # (dim, capacity)
         self._groups = np.zeros(0, dtype=np.int32)         # (capacity,)
         self._members: dict[int, np.ndarray] = {}          # group → sorted item rows
+        self._dead = np.zeros(0, dtype=bool)               # (capacity,) tombstones of deleted rows
+        self._dead_rows = np.zeros(0, dtype=np.int64)      # their row numbers, applied to every score block
         self._n = 0
 
     @property
@@ -96,6 +93,8 @@ class ExactRetriever(Retriever):
         self._buffer = np.zeros((items.shape[1], capacity), dtype=np.float32)
         self._buffer[:, :self._n] = np.asarray(items, dtype=np.float32).T
         self._groups = np.full(capacity, -1, dtype=np.int32)
+        self._dead = np.zeros(capacity, dtype=bool)
+        self._dead_rows = np.zeros(0, dtype=np.int64)
         if groups is not None:
             self._groups[:self._n] = groups
         fitted = self._groups[:self._n]
@@ -122,16 +121,31 @@ class ExactRetriever(Retriever):
             grown_groups = np.full(capacity, -1, dtype=np.int32)
             grown_groups[:self._n] = self._groups[:self._n]
             self._groups = grown_groups
+            self._dead = np.concatenate([self._dead[:self._n], np.zeros(capacity - self._n, dtype=bool)])
         self._buffer[:, rows] = np.asarray(items, dtype=np.float32).T
         new_groups = np.full(len(rows), -1, dtype=np.int32) if groups is None else np.asarray(groups, np.int32)
         old_groups = np.where(rows < self._n, self._groups[rows], -1)
         self._groups[rows] = new_groups
         self._n = max(self._n, needed)
+        if self._dead[rows].any():
+            self._dead[rows] = False
+            self._dead_rows = np.flatnonzero(self._dead[:self._n])
         for g in {int(x) for x in np.concatenate([old_groups, new_groups]) if x >= 0}:
             # Only the groups this write touched are rebuilt: O(group size), not O(catalogue).
             kept = self._members.get(g, np.empty(0, dtype=np.int64))
             kept = kept[self._groups[kept] == g]
             self._members[g] = np.union1d(kept, rows[new_groups == g])
+
+    def delete(self, rows: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and (rows.min() < 0 or rows.max() >= self._n):
+            raise IndexError("rows must be existing items")
+        self._dead[rows] = True
+        self._dead_rows = np.flatnonzero(self._dead[:self._n])
+        # A deleted row leaves its group, so that group bonuses are not added to its -inf for nothing.
+        for g in {int(x) for x in self._groups[rows] if x >= 0}:
+            kept = self._members[g]
+            self._members[g] = kept[~self._dead[kept]]
 
     def search(self, queries: np.ndarray, n: int, allowed: Sequence[np.ndarray | None] | None = None,
                query_groups: np.ndarray | None = None, group_bonus: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -156,6 +170,8 @@ class ExactRetriever(Retriever):
                     if cols is not None and len(cols):
                         rows = np.flatnonzero(block_groups == g)
                         scores[np.ix_(rows, cols)] += bonus
+            if len(self._dead_rows):
+                scores[:, self._dead_rows] = -np.inf
             if allowed is not None:
                 for row, mask in enumerate(allowed[start:start + self.block]):
                     if mask is not None:
@@ -191,14 +207,23 @@ def top_n_exact(scores: np.ndarray, n: int) -> np.ndarray:
     return np.take_along_axis(cols, top_k_rows(np.take_along_axis(scores, cols, axis=1), n), axis=1)
 
 
-RETRIEVERS: dict[str, type[Retriever]] = {"exact": ExactRetriever}
+RETRIEVERS: dict[str, Callable[..., Retriever]] = {"exact": ExactRetriever}
+try:  # the HNSW backend needs faiss (the `ann` extra)
+    from matcher.engine.ann import HNSWRetriever
+
+    RETRIEVERS["hnsw"] = HNSWRetriever
+except ImportError:  # pragma: no cover - exercised where faiss is not installed
+    pass
 
 
-def make_retriever(name: str = "exact") -> Retriever:
+def make_retriever(name: str = "exact", **options: Any) -> Retriever:
+    """The backend called `name` ("exact", "hnsw"); `options` go to its constructor (e.g. group_bonus)."""
     try:
-        return RETRIEVERS[name]()
+        factory = RETRIEVERS[name]
     except KeyError:
-        raise ValueError(f"unknown retriever {name!r}; choose one of {sorted(RETRIEVERS)}") from None
+        hint = " (install the `ann` extra: faiss-cpu)" if name == "hnsw" else ""
+        raise ValueError(f"unknown retriever {name!r}; choose one of {sorted(RETRIEVERS)}{hint}") from None
+    return factory(**options)
 
 
 @dataclass(frozen=True)
@@ -218,7 +243,7 @@ DEFAULT_WEIGHTS = RetrievalWeights()
 
 def job_vectors(cat: Catalogue, snap: Snapshot, job_idx: np.ndarray, *, popularity_max: float,
                 weights: RetrievalWeights = DEFAULT_WEIGHTS) -> np.ndarray:
-    """Item vectors for `job_idx`: [text, popularity, freshness, usable = 0]; the region is the item's group."""
+    """Item vectors for `job_idx`: [text, popularity, freshness]; the region is the item's group."""
     text = normalize_rows(cat.jobs.text_emb[job_idx] + cat.jobs.aux_emb[job_idx])
     known = job_idx < len(snap.job_popularity)  # live jobs added after the snapshot have no popularity yet
     pop = np.zeros(len(job_idx), dtype=np.float32)
@@ -227,16 +252,15 @@ def job_vectors(cat: Catalogue, snap: Snapshot, job_idx: np.ndarray, *, populari
     posted = cat.job_posted_ns[job_idx]
     days = np.maximum(snap.as_of.value - posted.astype(np.float64), 0.0) / 86_400e9
     fresh = np.where(posted != np.iinfo(np.int64).min, np.exp(-days / weights.freshness_days), 0.0)
-    return np.hstack([text, pop[:, None], fresh[:, None].astype(np.float32),
-                      np.zeros((len(job_idx), 1), dtype=np.float32)])
+    return np.hstack([text, pop[:, None], fresh[:, None].astype(np.float32)])
 
 
 def seeker_vectors(cat: Catalogue, snap: Snapshot, seeker_idx: np.ndarray,
                    weights: RetrievalWeights = DEFAULT_WEIGHTS) -> np.ndarray:
-    """Query vectors matching `job_vectors`: [text, popularity w, freshness w, 1]."""
+    """Query vectors matching `job_vectors`: [text, popularity w, freshness w]."""
     s = cat.seekers
     text = normalize_rows(s.text_emb[seeker_idx] + s.aux_emb[seeker_idx] + snap.hist_emb[seeker_idx])
-    priors = np.tile(np.array([weights.popularity, weights.freshness, 1.0], dtype=np.float32), (len(seeker_idx), 1))
+    priors = np.tile(np.array([weights.popularity, weights.freshness], dtype=np.float32), (len(seeker_idx), 1))
     return np.hstack([text, priors])
 
 

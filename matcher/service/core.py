@@ -99,7 +99,8 @@ class MatchCore:
         # The "data" clock is the folder's latest moment, as for `matcher batch`, never the journal's: a write dated
         # in the future must not move the clock at the next restart (every job would then be a month old or
         # expired, unlike the state that was served when the write was acknowledged).
-        live = LiveCatalogue(bundle, data, as_of=self._as_of(folder), n_candidates=self.settings.n_candidates)
+        live = LiveCatalogue(bundle, data, as_of=self._as_of(folder), n_candidates=self.settings.n_candidates,
+                             retriever=self.settings.retriever)
         self._warm_up(live)
         return (live, LiveMarket(data, live.as_of, follow_now=self.settings.as_of == "now"), replay.sequence,
                 len(quarantine))

@@ -36,7 +36,7 @@ from features.catalogue import (
 from features.history import PairCounts, Snapshot
 from matcher.data import Dataset
 from matcher.engine.matching import CandidateGenerator, Recommendations, check_model, rank_candidates, rank_seekers
-from matcher.engine.retrieval import Retriever, retire, seeker_regions
+from matcher.engine.retrieval import Retriever, seeker_regions
 from matcher.engine.scoring import build_view, score_pairs
 from matcher.policy.priority import group_key
 from matcher.schema import EVENT_GRADES
@@ -271,7 +271,7 @@ class LiveCatalogue:
         rows = np.array([r for r in (self.seeker_row.pop(i, -1) for i in ids) if r >= 0], dtype=np.int64)
         if len(rows):
             self._seekers["alive"][rows] = False
-            retire(self.seeker_index, rows, self.generator.dim + 1)  # seeker_items: + the usable column
+            self.seeker_index.delete(rows)
             self._view = None
         return len(rows)
 

@@ -27,6 +27,7 @@ class ServerSettings:
     port: int = 50051                     # 0 = any free port (tests)
     as_of: str = "data"                   # serving clock: "data" (latest time in the folder, as batch), "now", ISO
     n_candidates: int = 200               # retrieval depth re-ranked by the model (same as batch)
+    retriever: str = "exact"              # "exact" (block-max GEMM) or "hnsw" (faiss graph, the `ann` extra)
     max_k: int = 100
     max_items_per_call: int = 1000        # profiles, ids or events in one write call
     max_pairs_per_call: int = 10_000      # ScorePairs
@@ -59,6 +60,11 @@ class ServerSettings:
         for name in ("grace_s", "drain_s"):
             if getattr(self, name) < 0:
                 raise MatcherError(f"setting {name} must not be negative, got {getattr(self, name)}")
+        from matcher.engine.retrieval import RETRIEVERS
+
+        if self.retriever not in RETRIEVERS:
+            raise MatcherError(f"setting retriever: {self.retriever!r} is not one of {sorted(RETRIEVERS)}"
+                               + (" (install the `ann` extra: faiss-cpu)" if self.retriever == "hnsw" else ""))
         if self.max_k > self.n_candidates:
             raise MatcherError(f"setting max_k ({self.max_k}) cannot exceed n_candidates ({self.n_candidates})")
         if bool(self.tls_cert) != bool(self.tls_key):
