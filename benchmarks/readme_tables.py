@@ -75,6 +75,31 @@ def _forward(relative: str, engine: str = "engine", population: str = "profiled"
     return table(["method", *(label for _, _, label in _FORWARD_COLUMNS)], body, "lrrrrr") + "\n\n" + line
 
 
+_SPLIT_LABELS = {
+    "lightgbm": "**lightgbm**", "rule": "rule (hand-written weights, same candidates)",
+    "popularity": "popularity (last 30 days)", "newest": "newest first",
+    "text_similarity": "text similarity (exact TF-IDF)", "random": "random",
+}
+_SPLIT_COLUMNS = (("ndcg@10", "NDCG@10"), ("recall@10", "Recall@10"), ("recall@100", "Recall@100"),
+                  ("map@100", "MAP@100"), ("mrr", "MRR"))
+
+
+def _time_split(relative: str) -> str:
+    """A `matcher evaluate` report: each method's metrics (best in bold) and NDCG@10 by kind of seeker."""
+    metrics = _load(relative)
+    results = metrics["results"]
+    methods = sorted(results, key=lambda m: -results[m]["ndcg@10"])
+    best = {key: max(results[m][key] for m in methods) for key, _ in _SPLIT_COLUMNS}
+    body = [[_SPLIT_LABELS.get(m, m), *(f"**{results[m][k]:.4f}**" if results[m][k] == best[k] else
+                                        f"{results[m][k]:.4f}" for k, _ in _SPLIT_COLUMNS)] for m in methods]
+    sizes, segments = metrics["segment_sizes"], metrics["ndcg@10_by_segment"]
+    line = (f"Model {metrics['model_version']}; {metrics['n_queries']:,} test seekers, {metrics['n_open_jobs']:,} "
+            f"open jobs, {metrics['n_truth_pairs']:,} relevant pairs. NDCG@10 by kind of seeker, lightgbm / rule: "
+            + "; ".join(f"{s} ({sizes[s]:,}) {segments['lightgbm'][s]:.4f} / {segments['rule'][s]:.4f}"
+                        for s in ("with history", "profile only", "cold start") if sizes.get(s)) + ".")
+    return table(["method", *(label for _, label in _SPLIT_COLUMNS)], body, "lrrrrr") + "\n\n" + line
+
+
 def _service(relative: str = "benchmarks/results/service.json") -> str:
     """Median p50 / p99 / requests per second per catalogue size and load of the service benchmark."""
     body = []
@@ -92,6 +117,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "forward-us-day-one": lambda: _forward("docs/results/forward-us-day-one/metrics.json",
                                            engine="**day-one model** (shipped; none of this board's events)"),
     "service": _service,
+    "time-split-us": lambda: _time_split("docs/results/time-split-us/metrics.json"),
 }
 
 
