@@ -119,6 +119,8 @@ class Served:
     def stop(self) -> None:
         self.client.close()
         self.running.server.stop(0).wait()
+        if self.running.servicer.metrics is not None:
+            self.running.servicer.metrics.stop()
         if self.core is not None:
             self.core.close()
 

@@ -95,15 +95,22 @@ def rpc_method(default_timeout: Callable[[Any], float]) -> Callable[[Callable[..
         @functools.wraps(method)
         def handler(self: Any, request: Any, context: grpc.ServicerContext) -> T:
             request_id = new_request_id()
+            started = time.monotonic()
             remaining = context.time_remaining()
             budget = default_timeout(self) if remaining is None else min(remaining, default_timeout(self))
-            deadline = time.monotonic() + budget
+            deadline = started + budget
+            metrics = getattr(self, "metrics", None)  # service.metrics.ServiceMetrics, when switched on
             try:
                 if request is _MALFORMED:
                     raise InvalidRequestError("request: not a valid message (is every string field UTF-8?)")
-                return method(self, request, context, request_id, deadline)
+                answer = method(self, request, context, request_id, deadline)
+                if metrics is not None:
+                    metrics.observe(method.__name__, "OK", time.monotonic() - started)
+                return answer
             except Exception as exc:  # noqa: BLE001 - this is the mapping point
                 code, message = status_for(exc)
+                if metrics is not None:
+                    metrics.observe(method.__name__, code.name, time.monotonic() - started)
                 if code == grpc.StatusCode.INTERNAL:
                     _log.exception("request %s (%s) failed", request_id, method.__name__)
                 else:

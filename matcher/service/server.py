@@ -67,6 +67,7 @@ class RunningServer:
     port: int
     servicer: MatchServicer
     health: health.HealthServicer
+    metrics_port: int = 0  # where /metrics is served (setting metrics_port), 0 = off
 
     def set_serving(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -113,6 +114,16 @@ def create_server(settings: ServerSettings, core: MatchCore | None = None) -> Ru
     if port == 0:
         raise MatcherError(f"cannot listen on {address}")
     running = RunningServer(server=server, port=port, servicer=servicer, health=health_servicer)
+    if settings.metrics_port:
+        from matcher.service.metrics import ServiceMetrics
+
+        servicer.metrics = ServiceMetrics(lambda: servicer.core)
+        try:
+            running.metrics_port = servicer.metrics.start(settings.host, settings.metrics_port)
+        except OSError as exc:
+            server.stop(0)
+            raise MatcherError(f"cannot serve metrics on {settings.host}:{settings.metrics_port}: {exc}") from exc
+        _log.info("Prometheus metrics on http://%s:%d/metrics", settings.host, running.metrics_port)
     running.set_serving(False)
     return running
 
@@ -149,6 +160,8 @@ def _shut_down(running: RunningServer, core: MatchCore | None, settings: ServerS
     running.set_serving(False)
     time.sleep(drain)
     running.server.stop(max(end - time.monotonic(), 0.0)).wait()
+    if running.servicer.metrics is not None:
+        running.servicer.metrics.stop()
     if core is not None:
         core.close(timeout=max(end - time.monotonic(), 0.1))
     _log.info("stopped")

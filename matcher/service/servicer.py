@@ -13,6 +13,7 @@ from matcher.service import convert
 from matcher.service.convert import pb
 from matcher.service.core import MatchCore
 from matcher.service.errors import rpc_method
+from matcher.service.metrics import ServiceMetrics
 
 __all__ = ["MatchServicer"]
 
@@ -27,6 +28,7 @@ class MatchServicer(matcher_pb2_grpc.MatchServiceServicer):
     def __init__(self, request_timeout_s: float, core: MatchCore | None = None) -> None:
         self.request_timeout_s = request_timeout_s
         self.core = core
+        self.metrics: ServiceMetrics | None = None  # set by create_server when `metrics_port` is on
 
     def _core(self) -> MatchCore:
         if self.core is None:

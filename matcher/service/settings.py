@@ -40,6 +40,7 @@ class ServerSettings:
     grace_s: float = 10.0                 # SIGTERM: the whole stop, drain included, takes at most this long
     drain_s: float = 1.0                  # SIGTERM: health says NOT_SERVING this long before the port closes
     reflection: bool = True
+    metrics_port: int = 0                 # Prometheus /metrics on host:metrics_port (service.metrics); 0 = off
     auth_tokens: tuple[str, ...] = field(default=())  # accepted bearer tokens; empty = no authentication
     tls_cert: str = ""                    # PEM files; both set = TLS, neither = plaintext
     tls_key: str = ""
@@ -55,8 +56,9 @@ class ServerSettings:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise MatcherError(f"setting {name} must be positive, got {getattr(self, name)!r}")
-        if not 0 <= self.port <= 65535:
-            raise MatcherError(f"setting port must be 0..65535, got {self.port}")
+        for name in ("port", "metrics_port"):
+            if not 0 <= getattr(self, name) <= 65535:
+                raise MatcherError(f"setting {name} must be 0..65535, got {getattr(self, name)}")
         for name in ("grace_s", "drain_s"):
             if getattr(self, name) < 0:
                 raise MatcherError(f"setting {name} must not be negative, got {getattr(self, name)}")
