@@ -158,3 +158,19 @@ def test_the_factory_names_every_backend_and_explains_a_missing_one() -> None:
     assert isinstance(make_retriever("exact"), ExactRetriever)
     with pytest.raises(ValueError, match="unknown retriever 'annoy'"):
         make_retriever("annoy")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_pickled_index_answers_as_the_original(backend: str, world: dict[str, np.ndarray]) -> None:
+    """Snapshots (service.snapshot) pickle the served indexes: the copy must search and update like the original."""
+    import pickle
+
+    index = _make(backend).fit(world["items"], world["groups"])
+    index.delete(np.arange(10))
+    copy = pickle.loads(pickle.dumps(index))
+    q, g = world["queries"], world["q_groups"]
+    for a, b in zip(index.search(q, N, query_groups=g, group_bonus=BONUS),
+                    copy.search(q, N, query_groups=g, group_bonus=BONUS), strict=True):
+        np.testing.assert_array_equal(a, b)
+    copy.set_items(np.array([0]), world["items"][:1], world["groups"][:1])
+    assert 0 in copy.search(world["items"][:1], 5)[0][0]

@@ -17,6 +17,7 @@ faiss backend falls back to brute force.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import faiss
 import numpy as np
@@ -52,6 +53,17 @@ class HNSWRetriever(Retriever):
     @property
     def n_items(self) -> int:
         return self.exact.n_items
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (service.snapshot): the graph as faiss serialises it."""
+        state = dict(self.__dict__)
+        state["_index"] = None if self._index is None else faiss.serialize_index(self._index)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        graph = state.pop("_index")
+        self.__dict__.update(state)
+        self._index = None if graph is None else faiss.deserialize_index(graph)  # type: ignore[assignment]
 
     # ---- building ------------------------------------------------------------------------------------------------
     def fit(self, items: np.ndarray, groups: np.ndarray | None = None) -> HNSWRetriever:

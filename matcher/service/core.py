@@ -20,6 +20,7 @@ import pandas as pd
 
 from matcher.data import (
     Dataset,
+    fingerprint_folder,
     load_folder,
     parse_time,
     validate_events,
@@ -49,9 +50,10 @@ from matcher.service.messages import (
 )
 from matcher.service.replay import records_frame, restore, validated_rows
 from matcher.service.settings import ServerSettings, priority_policy
+from matcher.service.snapshot import Snapshot, load_snapshot, save_snapshot, snapshot_key
 from matcher.service.store import Hook, Kind, Store, Write
 from matcher.service.worker import Answer, EngineWorker
-from models.registry import current_version, load_model, promote, version_dir
+from models.registry import ModelBundle, current_version, load_model, promote, version_dir
 
 __all__ = ["MatchCore"]
 
@@ -82,16 +84,53 @@ class MatchCore:
         self.store = Store(settings.journal)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
-        live, self.market, _, self.quarantined = self._build(None)
+        live, self.market, _, self.quarantined = self._start()
         self.loaded_at = _utc_now()
         self.worker = EngineWorker(live, max_queue=settings.max_queue, max_batch=settings.max_batch)
 
     # ---- model and catalogue -----------------------------------------------------------------------------------
-    def _build(self, version: str | None) -> tuple[LiveCatalogue, LiveMarket, int, int]:
-        """The catalogue and market view of `version` over the data folder + journal, the journal sequence they
-        include and how many journal entries the build quarantined."""
+    def _start(self) -> tuple[LiveCatalogue, LiveMarket, int, int]:
+        """The champion's served state: from the snapshot when one fits (service.snapshot), else built, then saved
+        as the next start's snapshot."""
+        path = self._snapshot_path()
+        self.started_from = "build"  # or "snapshot": GetModelInfo-level fact for logs and tests
+        if path is None:
+            return self._build(None)
+        bundle = load_model(Path(self.settings.model))
+        key = self._snapshot_key(bundle)
+        found = load_snapshot(path, key, bundle, self.store.sequence)
+        if found is not None:
+            missed = self.store.since(found.sequence)
+            self._catch_up(found.live, found.market, missed)
+            self._warm_up(found.live)
+            _log.info("started from the snapshot: %d journal writes applied on top", len(missed))
+            self.started_from = "snapshot"
+            return found.live, found.market, found.sequence, found.quarantined
+        live, market, sequence, quarantined = self._build(None, bundle)
+        save_snapshot(path, key, Snapshot(live, market, sequence, quarantined))
+        return live, market, sequence, quarantined
+
+    def _snapshot_path(self) -> Path | None:
+        """Where the snapshot lives (setting `snapshot`: "auto" = beside the journal, "" = none); None also for
+        the "now" clock, whose state depends on the moment of the start."""
+        if not self.settings.snapshot or self.settings.as_of == "now":
+            return None
+        if self.settings.snapshot == "auto":
+            return Path(f"{self.settings.journal}.snapshot")
+        return Path(self.settings.snapshot)
+
+    def _snapshot_key(self, bundle: ModelBundle) -> dict[str, Any]:
+        s = self.settings
+        return snapshot_key(data_fingerprint=fingerprint_folder(s.data), model_version=bundle.version,
+                            settings={"n_candidates": s.n_candidates, "retriever": s.retriever, "as_of": s.as_of})
+
+    def _build(self, version: str | None, bundle: ModelBundle | None = None
+               ) -> tuple[LiveCatalogue, LiveMarket, int, int]:
+        """The catalogue and market view of `version` (or `bundle`) over the data folder + journal, the journal
+        sequence they include and how many journal entries the build quarantined."""
         root = Path(self.settings.model)
-        bundle = load_model(version_dir(root, version) if version else root)
+        if bundle is None:
+            bundle = load_model(version_dir(root, version) if version else root)
         replay = self.store.replay()
         folder = load_folder(self.settings.data)
         quarantine: list[str] = []
@@ -330,5 +369,20 @@ class MatchCore:
                            lambda live: live.record_events(frame), len(records), deadline, key)
 
     def close(self, timeout: float | None = None) -> None:
+        """Stop the engine (queued calls finish), save the state it served for the next start, close the journal.
+        A second call does nothing."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         self.worker.stop(timeout)
-        self.store.close()
+        path = self._snapshot_path()
+        with self._write_lock:  # no write half applied: the journal sequence is exactly the state's
+            if path is not None and self._serves_champion():
+                live = self.worker.live
+                save_snapshot(path, self._snapshot_key(live.bundle),
+                              Snapshot(live, self.market, self.store.sequence, self.quarantined))
+            self.store.close()
+
+    def _serves_champion(self) -> bool:
+        """A start loads the champion (CURRENT): a snapshot of another version would only be refused."""
+        return current_version(Path(self.settings.model)) == self.worker.live.bundle.version

@@ -45,6 +45,18 @@ class LiveMarket:
         self._pending: list[tuple[Kind, pd.DataFrame | list[str]]] = []
         self._cache: dict[tuple[tuple[str, ...], bool], MarketView] = {}
 
+    def __getstate__(self) -> dict[str, object]:
+        """Picklable (service.snapshot): the lock is made anew, the cached views are recomputed on demand."""
+        with self._lock:
+            state = dict(self.__dict__)
+        state.pop("_lock")
+        state["_cache"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def upserted(self, kind: Kind, rows: pd.DataFrame) -> None:
         """Rows the service has just acknowledged (validated frames): they replace any row with the same id."""
         if kind == "jobs" and len(rows):

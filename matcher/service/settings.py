@@ -23,6 +23,7 @@ class ServerSettings:
     data: str = ""                        # FORMAT.md folder the catalogue starts from
     model: str = ""                       # model directory (versions/ + CURRENT)
     journal: str = "matcher-journal.sqlite"  # durable log of live writes, replayed on start
+    snapshot: str = "auto"                # served state saved for a fast start: "auto" = JOURNAL.snapshot, "" = off
     host: str = "127.0.0.1"
     port: int = 50051                     # 0 = any free port (tests)
     as_of: str = "data"                   # serving clock: "data" (latest time in the folder, as batch), "now", ISO
