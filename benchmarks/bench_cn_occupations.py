@@ -67,6 +67,10 @@ tests/test_occupations.py checks such titles one by one, but no random sample of
 """
 
 
+_SWEEP_HEADER = ["threshold", "dev coverage", "dev medium acc.", "dev medium prec.", "dev detailed acc.", "dev net",
+                 "holdout coverage", "holdout medium acc.", "holdout medium prec.", "holdout detailed acc."]
+
+
 def progress(message: str) -> None:
     print(f"[bench_cn_occupations] {message}", flush=True)
 
@@ -224,15 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "With the title words:",
         "",
-        table(["threshold", "dev coverage", "dev medium acc.", "dev medium prec.", "dev detailed acc.", "dev net",
-               "holdout coverage", "holdout medium acc.", "holdout medium prec.", "holdout detailed acc."],
-              sweep_rows(with_words), "rrrrrrrrrr"),
+        table(_SWEEP_HEADER, sweep_rows(with_words), "rrrrrrrrrr"),
         "",
         "Names only:",
         "",
-        table(["threshold", "dev coverage", "dev medium acc.", "dev medium prec.", "dev detailed acc.", "dev net",
-               "holdout coverage", "holdout medium acc.", "holdout medium prec.", "holdout detailed acc."],
-              sweep_rows(names_only), "rrrrrrrrrr"),
+        table(_SWEEP_HEADER, sweep_rows(names_only), "rrrrrrrrrr"),
         "",
         "## 3. Per judged code (both samples)",
         "",

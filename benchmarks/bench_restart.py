@@ -15,7 +15,6 @@ import argparse
 import signal
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +52,7 @@ def _one_run(data_dir: Path, model_dir: Path, work: Path, run: int, retriever: s
     journal = work / f"journal-{tag}.sqlite"
     snapshot = Path(f"{journal}.snapshot")
     size_gib = snapshot.stat().st_size / 2**30 if snapshot.exists() else float("nan")
-    # the same journal, not a fresh one: _start_server would delete it, so start the command directly
-    proc, target, snap_s = _restart_on(data_dir, model_dir, work, tag, retriever)
+    proc, target, snap_s = _start_server(data_dir, model_dir, work, tag, 1800, retriever, fresh=False)
     with MatchClient(target) as client:
         info = client.model_info()
     snap_rss = _status_gib(proc.pid, "VmRSS")
@@ -62,29 +60,6 @@ def _one_run(data_dir: Path, model_dir: Path, work: Path, run: int, retriever: s
     assert info.n_open_jobs == n_open and info.journal_sequence == 50, "the restart lost a write"
     return {"full_s": full_s, "snapshot_s": snap_s, "snapshot_gib": size_gib, "full_rss_gib": full_rss,
             "snapshot_rss_gib": snap_rss, "open_jobs": n_open}
-
-
-def _restart_on(data_dir: Path, model_dir: Path, work: Path, tag: str, retriever: str) -> tuple[Any, str, float]:
-    import select
-    import subprocess
-
-    config = work / f"serve-{retriever}.toml"
-    command = [sys.executable, "-m", "matcher.cli", "-v", "serve", "--data", str(data_dir), "--model",
-               str(model_dir), "--journal", str(work / f"journal-{tag}.sqlite"), "--port", "0", "--config",
-               str(config)]
-    log = (work / f"server-{tag}-snapshot.log").open("w")
-    began = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
-    assert proc.stdout is not None
-    while time.perf_counter() - began < 1800:
-        if select.select([proc.stdout], [], [], 15.0)[0]:
-            line = proc.stdout.readline()
-            if "serving" in line:
-                return proc, line.rsplit(" ", 1)[-1].strip(), time.perf_counter() - began
-            if not line:
-                raise RuntimeError(f"server exited with {proc.wait()}; see {log.name}")
-    proc.kill()
-    raise RuntimeError("server not serving after 1800 s")
 
 
 def main(argv: list[str] | None = None) -> int:

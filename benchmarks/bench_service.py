@@ -164,14 +164,16 @@ def _status_gib(pid: int, key: str) -> float:
     return float("nan")
 
 
-def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout: float, retriever: str = "exact"
-                  ) -> tuple[subprocess.Popen[str], str, float]:
+def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout: float, retriever: str = "exact",
+                  *, fresh: bool = True) -> tuple[subprocess.Popen[str], str, float]:
+    """`matcher serve` on journal-TAG.sqlite (a new one, snapshot included, unless not `fresh`): the process, its
+    address and the seconds from its start to the line that says it serves."""
     journal = work / f"journal-{tag}.sqlite"
     config = work / f"serve-{retriever}.toml"
     config.write_text(f'retriever = "{retriever}"\n', encoding="utf-8")
-    for path in work.glob(f"journal-{tag}.sqlite*"):
+    for path in work.glob(f"journal-{tag}.sqlite*") if fresh else ():
         path.unlink()
-    log = (work / f"server-{tag}.log").open("w")
+    log = (work / f"server-{tag}{'' if fresh else '-again'}.log").open("w")
     command = [sys.executable, "-m", "matcher.cli", "-v", "serve", "--data", str(data_dir), "--model",
                str(model_dir), "--journal", str(journal), "--port", "0", "--config", str(config)]
     began = time.perf_counter()
