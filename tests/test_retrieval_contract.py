@@ -174,3 +174,14 @@ def test_a_pickled_index_answers_as_the_original(backend: str, world: dict[str, 
         np.testing.assert_array_equal(a, b)
     copy.set_items(np.array([0]), world["items"][:1], world["groups"][:1])
     assert 0 in copy.search(world["items"][:1], 5)[0][0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_items_in_a_region_never_seen_before_are_found_with_its_bonus(backend: str,
+                                                                      world: dict[str, np.ndarray]) -> None:
+    index = _make(backend).fit(world["items"], world["groups"])
+    new_region = int(world["groups"].max()) + 40  # past any room the backend kept for new regions
+    rows = len(world["items"]) + np.arange(3)
+    index.set_items(rows, world["queries"][:3], np.full(3, new_region, np.int32))
+    idx, _ = index.search(world["queries"][:3], 5, query_groups=np.full(3, new_region, np.int32), group_bonus=BONUS)
+    assert [int(r) for r in idx[:, 0]] == rows.tolist()  # itself, with the bonus of its own new region

@@ -97,8 +97,7 @@ class HNSWRetriever(Retriever):
     def _rebuild(self) -> None:
         """A fresh graph of the live rows (retired ids gone), from the exact backend's copy of every vector."""
         rows = np.flatnonzero(self._internal >= 0)
-        items = self.exact._buffer[:, rows].T  # (dim, capacity) storage: the rows' current vectors
-        self._build(np.ascontiguousarray(items), self._groups[rows], rows)
+        self._build(self.exact.vectors(rows), self._groups[rows], rows)
 
     # ---- writes --------------------------------------------------------------------------------------------------
     def set_items(self, rows: np.ndarray, items: np.ndarray, groups: np.ndarray | None = None) -> None:
@@ -115,6 +114,7 @@ class HNSWRetriever(Retriever):
         self._groups[rows] = groups
         if groups.max(initial=-1) >= self._n_groups:  # a group the one-hot block has no column for
             self._n_groups = int(groups.max()) + 1 + 8
+            self._internal[rows] = 0  # live (any id): the rebuild re-adds every live row from the exact copy
             self._rebuild()
             return
         self._retire(rows)
@@ -167,16 +167,19 @@ class HNSWRetriever(Retriever):
             if keep.sum() < max(self.min_allowed_share * n_live, 4 * (n + self.overfetch)):
                 i, v = self.exact.search(queries[q:q + 1], n, [mask], q_groups[q:q + 1], group_bonus)
             else:
-                i, v = self._graph_search(queries[q:q + 1], q_groups[q:q + 1], n, keep)
+                i, v = self._graph_search(queries[q:q + 1], q_groups[q:q + 1], n, keep, keep.mean())
             idx[q], val[q] = i[0], v[0]
         return idx, val
 
-    def _graph_search(self, queries: np.ndarray, groups: np.ndarray, n: int, keep: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Top n rows by the graph, among internal ids where `keep` is True, over-fetched and cut; best first."""
+    def _graph_search(self, queries: np.ndarray, groups: np.ndarray, n: int, keep: np.ndarray,
+                      share: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Top n rows by the graph, among internal ids where `keep` is True, over-fetched and cut; best first.
+        A filter keeping `share` of the graph widens the beam by 1 / share (at most 4x): the walk passes through
+        filtered-out nodes it may not return, so the same beam would find fewer of the allowed best."""
         assert self._index is not None
         k = n + self.overfetch
-        params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))  # type: ignore[attr-defined]
+        ef = int(max(self.ef_search, k) / min(max(share, 0.25), 1.0))
+        params = faiss.SearchParametersHNSW(efSearch=ef)  # type: ignore[attr-defined]
         if not keep.all():
             bitmap = np.packbits(keep, bitorder="little")
             params.sel = faiss.IDSelectorBitmap(len(keep), faiss.swig_ptr(bitmap))

@@ -136,6 +136,10 @@ class ExactRetriever(Retriever):
             kept = kept[self._groups[kept] == g]
             self._members[g] = np.union1d(kept, rows[new_groups == g])
 
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), dim) float32: the current vectors of these item rows (what an ANN backend rebuilds from)."""
+        return np.ascontiguousarray(self._buffer[:, np.asarray(rows, dtype=np.int64)].T)
+
     def delete(self, rows: np.ndarray) -> None:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) and (rows.min() < 0 or rows.max() >= self._n):

@@ -105,9 +105,11 @@ class MatchCore:
             self._warm_up(found.live)
             _log.info("started from the snapshot: %d journal writes applied on top", len(missed))
             self.started_from = "snapshot"
+            self._saved = (found.live.bundle.version, found.sequence) if not missed else None
             return found.live, found.market, found.sequence, found.quarantined
         live, market, sequence, quarantined = self._build(None, bundle)
         save_snapshot(path, key, Snapshot(live, market, sequence, quarantined))
+        self._saved = (bundle.version, sequence)
         return live, market, sequence, quarantined
 
     def _snapshot_path(self) -> Path | None:
@@ -377,10 +379,11 @@ class MatchCore:
         self.worker.stop(timeout)
         path = self._snapshot_path()
         with self._write_lock:  # no write half applied: the journal sequence is exactly the state's
-            if path is not None and self._serves_champion():
-                live = self.worker.live
+            live, sequence = self.worker.live, self.store.sequence
+            unchanged = getattr(self, "_saved", None) == (live.bundle.version, sequence)  # the file on disk is it
+            if path is not None and self._serves_champion() and not unchanged:
                 save_snapshot(path, self._snapshot_key(live.bundle),
-                              Snapshot(live, self.market, self.store.sequence, self.quarantined))
+                              Snapshot(live, self.market, sequence, self.quarantined))
             self.store.close()
 
     def _serves_champion(self) -> bool:
