@@ -35,7 +35,7 @@ class HNSWRetriever(Retriever):
     is answered exactly over the allowed items. `threads`: faiss OpenMP threads (1 for a server: faiss on two
     threads is ~3x slower per single query on these machines)."""
 
-    def __init__(self, group_bonus: float = 0.0, *, m: int = 32, ef_construction: int = 80, ef_search: int = 320,
+    def __init__(self, group_bonus: float = 0.0, *, m: int = 32, ef_construction: int = 100, ef_search: int = 640,
                  overfetch: int = 100, min_items: int = 50_000, min_allowed_share: float = 0.2,
                  rebuild_share: float = 0.25, threads: int = 1) -> None:
         self.group_bonus = float(group_bonus)
