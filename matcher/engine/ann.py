@@ -47,6 +47,7 @@ class HNSWRetriever(Retriever):
         self._index: faiss.IndexHNSWFlat | None = None
         self._row_of = np.zeros(0, dtype=np.int64)    # internal id -> item row
         self._dead = np.zeros(0, dtype=bool)          # internal id -> retired (replaced or deleted)
+        self._n_dead = 0                              # its count: searches must not scan the graph's ids for it
         self._internal = np.zeros(0, dtype=np.int64)  # item row -> its live internal id, -1 = deleted
         self._groups = np.zeros(0, dtype=np.int32)    # item row -> group
 
@@ -91,6 +92,7 @@ class HNSWRetriever(Retriever):
         self._index = index
         self._row_of = rows.copy()
         self._dead = np.zeros(len(rows), dtype=bool)
+        self._n_dead = 0
         self._internal = np.full(max(self.exact.n_items, int(rows.max(initial=-1)) + 1), -1, dtype=np.int64)
         self._internal[rows] = np.arange(len(rows))
 
@@ -134,11 +136,13 @@ class HNSWRetriever(Retriever):
 
     def _retire(self, rows: np.ndarray) -> None:
         old = self._internal[rows[rows < len(self._internal)]]
-        self._dead[old[old >= 0]] = True
+        old = old[old >= 0]
+        self._n_dead += int((~self._dead[old]).sum())
+        self._dead[old] = True
         self._internal[rows] = -1
 
     def _maybe_rebuild(self) -> None:
-        if len(self._dead) and self._dead.mean() > self.rebuild_share:
+        if self._n_dead > self.rebuild_share * len(self._dead):
             self._rebuild()
 
     # ---- search --------------------------------------------------------------------------------------------------
@@ -146,7 +150,7 @@ class HNSWRetriever(Retriever):
                query_groups: np.ndarray | None = None, group_bonus: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         queries = np.asarray(queries, dtype=np.float32)
         n = min(n, self.n_items)
-        n_live = int((self._internal >= 0).sum())
+        n_live = len(self._dead) - self._n_dead  # one live internal id per live row
         bonus_differs = query_groups is not None and not np.isclose(group_bonus, self.group_bonus)
         if (self._index is None or n_live < max(self.min_items, 1) or 4 * (n + self.overfetch) > n_live
                 or bonus_differs):
@@ -158,7 +162,8 @@ class HNSWRetriever(Retriever):
         unfiltered = np.array([m is None for m in masks], dtype=bool)
         if unfiltered.any():
             rows = np.flatnonzero(unfiltered)
-            idx[rows], val[rows] = self._graph_search(queries[rows], q_groups[rows], n, ~self._dead)
+            idx[rows], val[rows] = self._graph_search(queries[rows], q_groups[rows], n,
+                                                      ~self._dead if self._n_dead else None)
         for q in np.flatnonzero(~unfiltered):  # one graph walk per filtered query: its own selector
             mask = np.asarray(masks[q], dtype=bool)
             keep = np.zeros(len(self._dead), dtype=bool)
@@ -171,16 +176,17 @@ class HNSWRetriever(Retriever):
             idx[q], val[q] = i[0], v[0]
         return idx, val
 
-    def _graph_search(self, queries: np.ndarray, groups: np.ndarray, n: int, keep: np.ndarray,
+    def _graph_search(self, queries: np.ndarray, groups: np.ndarray, n: int, keep: np.ndarray | None,
                       share: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-        """Top n rows by the graph, among internal ids where `keep` is True, over-fetched and cut; best first.
+        """Top n rows by the graph, among internal ids where `keep` is True (None: all), over-fetched and cut; best
+        first.
         A filter keeping `share` of the graph widens the beam by 1 / share (at most 4x): the walk passes through
         filtered-out nodes it may not return, so the same beam would find fewer of the allowed best."""
         assert self._index is not None
         k = n + self.overfetch
         ef = int(max(self.ef_search, k) / min(max(share, 0.25), 1.0))
         params = faiss.SearchParametersHNSW(efSearch=ef)  # type: ignore[attr-defined]
-        if not keep.all():
+        if keep is not None:
             bitmap = np.packbits(keep, bitorder="little")
             params.sel = faiss.IDSelectorBitmap(len(keep), faiss.swig_ptr(bitmap))
         faiss.omp_set_num_threads(self.threads)

@@ -84,6 +84,9 @@ class MatchCore:
         self.store = Store(settings.journal)
         self._write_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self._closed = False
+        self._saved: tuple[str, int] | None = None  # (model version, journal sequence) of the snapshot on disk
+        self._data_fingerprint: str | None = None   # of the data folder, which serving never changes
         live, self.market, _, self.quarantined = self._start()
         self.loaded_at = _utc_now()
         self.worker = EngineWorker(live, max_queue=settings.max_queue, max_batch=settings.max_batch)
@@ -123,7 +126,9 @@ class MatchCore:
 
     def _snapshot_key(self, bundle: ModelBundle) -> dict[str, Any]:
         s = self.settings
-        return snapshot_key(data_fingerprint=fingerprint_folder(s.data), model_version=bundle.version,
+        if self._data_fingerprint is None:  # hashing the folder reads all of it (GBs at 1M jobs): once per process
+            self._data_fingerprint = fingerprint_folder(s.data)
+        return snapshot_key(data_fingerprint=self._data_fingerprint, model_version=bundle.version,
                             settings={"n_candidates": s.n_candidates, "retriever": s.retriever, "as_of": s.as_of})
 
     def _build(self, version: str | None, bundle: ModelBundle | None = None
@@ -373,14 +378,14 @@ class MatchCore:
     def close(self, timeout: float | None = None) -> None:
         """Stop the engine (queued calls finish), save the state it served for the next start, close the journal.
         A second call does nothing."""
-        if getattr(self, "_closed", False):
+        if self._closed:
             return
         self._closed = True
         self.worker.stop(timeout)
         path = self._snapshot_path()
         with self._write_lock:  # no write half applied: the journal sequence is exactly the state's
             live, sequence = self.worker.live, self.store.sequence
-            unchanged = getattr(self, "_saved", None) == (live.bundle.version, sequence)  # the file on disk is it
+            unchanged = self._saved == (live.bundle.version, sequence)  # the file on disk is this state
             if path is not None and self._serves_champion() and not unchanged:
                 save_snapshot(path, self._snapshot_key(live.bundle),
                               Snapshot(live, self.market, sequence, self.quarantined))
