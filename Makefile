@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy matcher features models benchmarks
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	MATCHER_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

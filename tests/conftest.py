@@ -3,7 +3,9 @@ module needing "a model over a synthetic catalogue" uses (trained once per sessi
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,6 +24,7 @@ from models.registry import ModelBundle  # noqa: E402
 
 # The gRPC service's shared world (tests/service_world.py: data, model, the read-only server `ro`, the `fresh`
 # server factory), registered here once so that `env` and `ro` are built once per session for every module.
+from tests.postgres_server import PostgresServer, postgres_bin, postgres_server  # noqa: E402
 from tests.service_world import env, fresh, ro  # noqa: E402, F401
 
 # One thread: far faster on a busy 2-core runner. Twenty small trees: the tests below check mechanics (parity,
@@ -66,3 +69,14 @@ def demo_folder(tmp_path: Path) -> Path:
 def write_csv(path: Path, text: str) -> Path:
     path.write_text(text.strip() + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server of this test session (tests/postgres_server.py), started on first use."""
+    if postgres_bin() is None:
+        if os.environ.get("MATCHER_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is not installed but MATCHER_REQUIRE_POSTGRES=1 (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (initdb, pg_ctl)")
+    with postgres_server() as server:
+        yield server

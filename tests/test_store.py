@@ -266,8 +266,8 @@ def test_idempotency_keys_are_stored_with_the_outcome_and_added_to_older_journal
         conn.execute("DROP TABLE write_keys")
     with Store(path) as store:
         assert store.outcome("k1") is None
-        seq = store.delete("seekers", ["s1", "s9"], lambda: (1, 1), key="k1")
+        seq = store.delete("seekers", ["s1", "s9"], lambda _seq: (1, 1), key="k1")
         assert store.outcome("k1") == (seq, 1, 1)
         with pytest.raises(RuntimeError):  # a failed apply stores neither the write nor its key
-            store.upsert("seekers", [seeker("s2")], lambda: (_ for _ in ()).throw(RuntimeError("no")), key="k2")
+            store.upsert("seekers", [seeker("s2")], lambda _seq: (_ for _ in ()).throw(RuntimeError("no")), key="k2")
         assert store.outcome("k2") is None and store.sequence == seq

@@ -30,8 +30,8 @@ __all__ = ["CN_DEMO", "DemoScript", "ReasonLabels", "US_DEMO", "ZH_LABELS", "add
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config, data=args.data, model=args.model, journal=args.journal, host=args.host,
-                             port=args.port, as_of=args.as_of)
+    settings = load_settings(args.config, data=args.data, model=args.model, journal=args.journal, store=args.store,
+                             host=args.host, port=args.port, as_of=args.as_of)
 
     def ready(port: int) -> None:
         print(f"serving matcher.v1.MatchService on {settings.host}:{port}", flush=True)
@@ -209,6 +209,8 @@ def add_service_commands(sub: Any, positive_int: Any) -> None:
     p.add_argument("--data", help="FORMAT.md folder the catalogue starts from")
     p.add_argument("--model", help="model directory (serves its CURRENT version)")
     p.add_argument("--journal", help="SQLite file for live writes (default: matcher-journal.sqlite)")
+    p.add_argument("--store", help="postgresql://... : keep the journal in PostgreSQL, shared by every replica "
+                                   "given the same URL (default: the SQLite --journal)")
     p.add_argument("--host")
     p.add_argument("--port", type=int, help="TCP port (0: any free port; the chosen one is printed)")
     p.add_argument("--as-of", help='serving clock: "data" (as batch, default), "now" or an ISO time')

@@ -51,7 +51,7 @@ from matcher.service.messages import (
 from matcher.service.replay import records_frame, restore, validated_rows
 from matcher.service.settings import ServerSettings, priority_policy
 from matcher.service.snapshot import Snapshot, load_snapshot, save_snapshot, snapshot_key
-from matcher.service.store import Hook, Kind, Store, Write
+from matcher.service.store import Hook, Kind, Write, open_journal
 from matcher.service.worker import Answer, EngineWorker
 from models.registry import ModelBundle, current_version, load_model, promote, version_dir
 
@@ -59,6 +59,14 @@ __all__ = ["MatchCore"]
 
 _log = logging.getLogger(__name__)
 _MAX_KEY_CHARS = 128
+
+
+class _AlreadyWritten(Exception):
+    """Raised inside a write transaction to roll it back: its idempotency key committed meanwhile elsewhere."""
+
+    def __init__(self, outcome: tuple[int, int, int]) -> None:
+        super().__init__("idempotency key already written")
+        self.outcome = outcome
 
 
 def _upsert_live(live: LiveCatalogue, kind: Kind, frame: pd.DataFrame) -> None:
@@ -81,15 +89,20 @@ class MatchCore:
             raise MatcherError("settings data and model are required")
         self.settings = settings
         self.policy = priority_policy(settings)
-        self.store = Store(settings.journal)
-        self._write_lock = threading.Lock()
+        self.store = open_journal(settings.store, settings.journal)
+        self._write_lock = threading.Lock()  # held by every change to the served state: writes, follow, swap
         self._reload_lock = threading.Lock()
         self._closed = False
         self._saved: tuple[str, int] | None = None  # (model version, journal sequence) of the snapshot on disk
         self._data_fingerprint: str | None = None   # of the data folder, which serving never changes
-        live, self.market, _, self.quarantined = self._start()
+        live, self.market, self.applied, self.quarantined = self._start()  # applied: last journal write served
         self.loaded_at = _utc_now()
         self.worker = EngineWorker(live, max_queue=settings.max_queue, max_batch=settings.max_batch)
+        self._stop_following = threading.Event()
+        self._follower: threading.Thread | None = None
+        if self.store.shared:  # other replicas write to this journal too: apply their writes as they land
+            self._follower = threading.Thread(target=self._follow_journal, name="journal-follower", daemon=True)
+            self._follower.start()
 
     # ---- model and catalogue -----------------------------------------------------------------------------------
     def _start(self) -> tuple[LiveCatalogue, LiveMarket, int, int]:
@@ -109,7 +122,7 @@ class MatchCore:
             _log.info("started from the snapshot: %d journal writes applied on top", len(missed))
             self.started_from = "snapshot"
             self._saved = (found.live.bundle.version, found.sequence) if not missed else None
-            return found.live, found.market, found.sequence, found.quarantined
+            return found.live, found.market, missed[-1].seq if missed else found.sequence, found.quarantined
         live, market, sequence, quarantined = self._build(None, bundle)
         save_snapshot(path, key, Snapshot(live, market, sequence, quarantined))
         self._saved = (bundle.version, sequence)
@@ -129,7 +142,8 @@ class MatchCore:
         if self._data_fingerprint is None:  # hashing the folder reads all of it (GBs at 1M jobs): once per process
             self._data_fingerprint = fingerprint_folder(s.data)
         return snapshot_key(data_fingerprint=self._data_fingerprint, model_version=bundle.version,
-                            settings={"n_candidates": s.n_candidates, "retriever": s.retriever, "as_of": s.as_of})
+                            settings={"n_candidates": s.n_candidates, "retriever": s.retriever, "as_of": s.as_of,
+                                      "journal": self.store.identity})
 
     def _build(self, version: str | None, bundle: ModelBundle | None = None
                ) -> tuple[LiveCatalogue, LiveMarket, int, int]:
@@ -153,17 +167,21 @@ class MatchCore:
 
     @staticmethod
     def _catch_up(live: LiveCatalogue, market: LiveMarket, writes: list[Write]) -> None:
-        """Apply calls journalled after a build to its (not yet served) catalogue and market, in journal order."""
+        """Apply calls journalled after a build to its catalogue and market, in journal order (a build not yet
+        served, or, on the engine thread, the served one when another replica wrote them)."""
         for w in writes:
-            if w.kind == "events":
-                live.record_events(validate_events(records_frame(w.records, EVENT_COLUMNS), "journal events"))
-            elif w.op == "delete":
-                _delete_live(live, w.kind, w.ids)
-                market.deleted(w.kind, w.ids)
-            else:
-                frame = validated_rows(w.kind, w.records, f"journal {w.kind}")
-                _upsert_live(live, w.kind, frame)
-                market.upserted(w.kind, frame)
+            try:
+                if w.kind == "events":
+                    live.record_events(validate_events(records_frame(w.records, EVENT_COLUMNS), "journal events"))
+                elif w.op == "delete":
+                    _delete_live(live, w.kind, w.ids)
+                    market.deleted(w.kind, w.ids)
+                else:
+                    frame = validated_rows(w.kind, w.records, f"journal {w.kind}")
+                    _upsert_live(live, w.kind, frame)
+                    market.upserted(w.kind, frame)
+            except MatcherError as exc:  # as at a restart: one entry that cannot be replayed never stops the rest
+                _log.error("journal write %d cannot be applied and is skipped: %s", w.seq, exc.public_message)
 
     def _as_of(self, data: Dataset) -> pd.Timestamp:
         clock = self.settings.as_of
@@ -201,6 +219,7 @@ class MatchCore:
                 self._catch_up(live, market, missed)
                 self.worker.write(lambda _old: self.worker.swap(live)).result()
                 self.market, self.quarantined = market, quarantined
+                self.applied = missed[-1].seq if missed else sequence
                 self.loaded_at = _utc_now()
         _log.info("now serving model %s (%d writes caught up after the build)", live.bundle.version, len(missed))
         if version:
@@ -228,7 +247,7 @@ class MatchCore:
             created_at=str(meta.get("created_at", "")), data_fingerprint=str(meta.get("data_fingerprint", "")),
             n_trees=int(live.bundle.ranker.booster_.num_trees()), loaded_at=self.loaded_at,
             as_of=live.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"), n_seekers=live.n_seekers, n_jobs=live.n_jobs,
-            n_open_jobs=live.generator.n_usable, journal_sequence=self.store.sequence,
+            n_open_jobs=live.generator.n_usable, journal_sequence=self.applied,
             journal_quarantined=self.quarantined)
 
     # ---- reads ---------------------------------------------------------------------------------------------------
@@ -304,6 +323,9 @@ class MatchCore:
         the journal holds only writes that were applied (what a restart replays). Its waits ignore the caller's
         deadline: once journalling has begun, the outcome is settled either way before the call returns.
 
+        On a shared journal the transaction holds the journal's write lock: the writes other replicas committed
+        before it are applied first, so every replica applies every write in sequence order.
+
         `apply` returns how many of the n items it found (None: all of them). A `key` seen before answers
         the first call's result and applies nothing (a retry after DEADLINE_EXCEEDED or UNAVAILABLE)."""
         key = key.strip()
@@ -312,7 +334,12 @@ class MatchCore:
 
         outcome: list[tuple[int, int]] = []
 
-        def apply_now() -> tuple[int, int]:
+        def apply_now(sequence: int) -> tuple[int, int]:
+            if self.store.shared:
+                self._apply_followed(self.store.since(self.applied), below=sequence)
+                earlier = self.store.outcome(key) if key else None
+                if earlier is not None:  # the same key committed meanwhile through another replica
+                    raise _AlreadyWritten(earlier)
             found = self.worker.write(apply).result()
             found = n if found is None else int(found)
             if market is not None:
@@ -326,13 +353,62 @@ class MatchCore:
                 return WriteResult(earlier[1], earlier[2], earlier[0], replayed=True)
             if time.monotonic() > deadline:  # waited too long for the lock: nothing written, safe to retry
                 raise DeadlineExceededError("deadline exceeded before the write began")
-            sequence = journal(apply_now, key)
+            try:
+                sequence = journal(apply_now, key)
+            except _AlreadyWritten as exc:
+                return WriteResult(exc.outcome[1], exc.outcome[2], exc.outcome[0], replayed=True)
+            except BaseException:
+                if outcome:  # applied, then the commit failed: what is served may differ from the journal
+                    self._rebuild_after_failed_commit()
+                raise
+            self.applied = sequence
         written, not_found = outcome[0]
         if time.monotonic() > deadline:
             # Applied and durable, but the caller has given up: it learns so through DEADLINE_EXCEEDED and retries
             # (with its idempotency key, safely).
             _log.info("write %d completed after its deadline", sequence)
         return WriteResult(written, not_found, sequence)
+
+    # ---- replicas ------------------------------------------------------------------------------------------------
+    def _apply_followed(self, writes: list[Write], below: int | None = None) -> None:
+        """Apply journalled writes this process has not applied (another replica's), in sequence order, on the
+        engine thread. Caller holds the write lock."""
+        writes = [w for w in writes if w.seq > self.applied and (below is None or w.seq < below)]
+        if not writes:
+            return
+        self.worker.write(lambda live: self._catch_up(live, self.market, writes)).result()
+        self.applied = writes[-1].seq
+
+    def _follow_journal(self) -> None:
+        """The replica loop: poll the shared journal's sequence; apply what others wrote. Lag = journal_lag()."""
+        while not self._stop_following.wait(self.settings.replica_poll_s):
+            try:
+                if self.store.sequence <= self.applied:
+                    continue
+                with self._write_lock:
+                    if not self._closed:
+                        self._apply_followed(self.store.since(self.applied))
+            except MatcherError as exc:  # journal unreachable: keep serving what we have, try again next poll
+                _log.warning("replica: cannot follow the journal (%s)", exc.public_message)
+            except Exception:
+                _log.exception("replica: applying followed writes failed")
+
+    def journal_lag(self) -> int:
+        """Journal writes committed (by any replica) that this process does not serve yet."""
+        return max(self.store.sequence - self.applied, 0)
+
+    def _rebuild_after_failed_commit(self) -> None:
+        """A write was applied to the served state but its commit failed (disk full, database gone mid-commit,
+        where it may even have committed): the journal is the truth, so rebuild from it in the background."""
+        _log.error("a write was applied but its journal commit failed: rebuilding the served state from the journal")
+        version = self.worker.live.bundle.version
+        threading.Thread(target=self._rebuild, args=(version,), name="rebuild", daemon=True).start()
+
+    def _rebuild(self, version: str) -> None:
+        try:
+            self.reload(version)
+        except Exception:
+            _log.exception("rebuild after a failed commit did not complete; restart the server")
 
     def _upsert(self, kind: Kind, records: Sequence[Record], deadline: float,
                 key: str) -> WriteResult:
@@ -380,11 +456,15 @@ class MatchCore:
         A second call does nothing."""
         if self._closed:
             return
-        self._closed = True
+        self._stop_following.set()
+        with self._write_lock:  # after a followed batch in progress, none after it
+            self._closed = True
+        if self._follower is not None:
+            self._follower.join(timeout)
         self.worker.stop(timeout)
         path = self._snapshot_path()
-        with self._write_lock:  # no write half applied: the journal sequence is exactly the state's
-            live, sequence = self.worker.live, self.store.sequence
+        with self._write_lock:  # no write half applied: `applied` is exactly the state's sequence
+            live, sequence = self.worker.live, self.applied
             unchanged = self._saved == (live.bundle.version, sequence)  # the file on disk is this state
             if path is not None and self._serves_champion() and not unchanged:
                 save_snapshot(path, self._snapshot_key(live.bundle),

@@ -4,7 +4,8 @@
   decided: `service.errors.rpc_method`).
 - `matcher_request_seconds{rpc}`: their latency, a histogram from 1 ms to 10 s.
 - `matcher_queue_depth`, `matcher_open_jobs`, `matcher_seekers`, `matcher_journal_sequence` (the last journal
-  write this process has applied: replicas compare it to see their lag), `matcher_model_info{version}` = 1: read
+  write this process has applied), `matcher_journal_lag` (writes committed to the journal, by any replica, that
+  this one does not serve yet; NaN when the journal is unreachable), `matcher_model_info{version}` = 1: read
   from the engine at scrape time, so they are never stale and cost nothing between scrapes.
 
 Each server has its own registry (tests start several in one process); prometheus_client is imported only when
@@ -71,6 +72,11 @@ class _EngineCollector:
         yield GaugeMetricFamily("matcher_open_jobs", "jobs retrieval may return", info.n_open_jobs)
         yield GaugeMetricFamily("matcher_seekers", "seekers in the live catalogue", info.n_seekers)
         yield GaugeMetricFamily("matcher_journal_sequence", "last journal write applied", info.journal_sequence)
+        try:
+            lag = float(core.journal_lag())
+        except Exception:  # journal unreachable: the gauge says unknown rather than failing the scrape
+            lag = float("nan")
+        yield GaugeMetricFamily("matcher_journal_lag", "journal writes committed but not yet served", lag)
         model = GaugeMetricFamily("matcher_model_info", "the model version served", labels=["version"])
         model.add_metric([info.version], 1.0)
         yield model

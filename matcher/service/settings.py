@@ -22,7 +22,9 @@ __all__ = ["ServerSettings", "load_settings", "priority_policy"]
 class ServerSettings:
     data: str = ""                        # FORMAT.md folder the catalogue starts from
     model: str = ""                       # model directory (versions/ + CURRENT)
-    journal: str = "matcher-journal.sqlite"  # durable log of live writes, replayed on start
+    journal: str = "matcher-journal.sqlite"  # durable log of live writes, replayed on start (SQLite file)
+    store: str = ""                       # "" = the SQLite `journal`; "postgresql://..." = a journal replicas share
+    replica_poll_s: float = 0.2           # shared journal: how often a replica looks for the others' writes
     snapshot: str = "auto"                # served state saved for a fast start: "auto" = JOURNAL.snapshot, "" = off
     host: str = "127.0.0.1"
     port: int = 50051                     # 0 = any free port (tests)
@@ -60,6 +62,10 @@ class ServerSettings:
         for name in ("port", "metrics_port"):
             if not 0 <= getattr(self, name) <= 65535:
                 raise MatcherError(f"setting {name} must be 0..65535, got {getattr(self, name)}")
+        if self.store and not self.store.startswith(("postgresql://", "postgres://")):
+            raise MatcherError("setting store: \"\" (SQLite journal) or a postgresql:// URL")
+        if not 0 < self.replica_poll_s <= 10:
+            raise MatcherError(f"setting replica_poll_s must be in (0, 10] seconds, got {self.replica_poll_s}")
         for name in ("grace_s", "drain_s"):
             if getattr(self, name) < 0:
                 raise MatcherError(f"setting {name} must not be negative, got {getattr(self, name)}")

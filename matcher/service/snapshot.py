@@ -60,6 +60,7 @@ def save_snapshot(path: str | Path, key: dict[str, Any], snapshot: Snapshot) -> 
     bundle = snapshot.live.bundle
     tmp = path.with_name(f".{path.name}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # with a PostgreSQL store no journal file made the folder
         snapshot.live.bundle = None  # the model loads from its own files; its compiled trees do not pickle
         with tmp.open("wb") as fh:
             pickle.dump(key, fh, protocol=5)

@@ -18,18 +18,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from matcher.errors import MatcherError
 
-__all__ = ["SCHEMA_VERSION", "ID_COLUMN", "Hook", "Kind", "Replay", "Store", "Write"]
+__all__ = ["SCHEMA_VERSION", "ID_COLUMN", "Hook", "Journal", "Kind", "Replay", "Store", "Write", "open_journal"]
 
 Kind = Literal["seekers", "jobs"]
-Hook = Callable[[], tuple[int, int]]  # applies a write before its commit; returns (written, not_found)
+Hook = Callable[[int], tuple[int, int]]  # applies write `seq` before its commit; returns (written, not_found)
 SCHEMA_VERSION = 1
 ID_COLUMN: dict[str, str] = {"seekers": "seeker_id", "jobs": "job_id"}
 # Separate statements, not executescript(): on 3.11 that commits first, which would break the one-transaction open.
@@ -77,11 +78,189 @@ class Write:
     ids: list[str]  # deleted ids ([] otherwise)
 
 
-class Store:
-    """The journal file. Thread-safe: gRPC handler threads share one instance."""
+class Journal:
+    """The journal contract, with the logic every backend shares: one call = one transaction, the hook applied
+    inside it, replay folded to final state. Backends say how to connect, lock and begin (`_writer`, `_reader`,
+    `_begin`) and which errors are theirs. Thread-safe: gRPC handler threads share one instance."""
+
+    shared = False    # other processes write to it too: a server must follow it (MatchCore's replica loop)
+    identity = ""     # which journal this is, for snapshots: a snapshot of another journal is refused
+    name = "journal"  # for error messages: never a password or a record
+    _errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)
+
+    @property
+    def _read_errors(self) -> tuple[type[BaseException], ...]:
+        return (*self._errors, ValueError, KeyError)  # a record that is not the JSON object we wrote
+
+    # ---- backend hooks -----------------------------------------------------------------------------------------
+    def _writer(self) -> AbstractContextManager[Any]:
+        """The connection for writes, held exclusively for the whole call."""
+        raise NotImplementedError
+
+    def _reader(self) -> AbstractContextManager[Any]:
+        """A connection for reads (may be the writer's: SQLite has one)."""
+        raise NotImplementedError
+
+    def _begin(self, conn: Any) -> None:
+        """Start a write transaction that excludes every other writer of this journal until it ends."""
+        raise NotImplementedError
+
+    def _failed(self, exc: BaseException, what: str = "unreadable") -> MatcherError:
+        """A backend error as the error callers see (the file or server named, no record contents)."""
+        return MatcherError(f"{self.name}: journal {what} ({type(exc).__name__})")
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # ---- writes ------------------------------------------------------------------------------------------------
+    def upsert(self, kind: Kind, records: list[dict[str, str]], before_commit: Hook | None = None,
+               key: str = "") -> int:
+        """Insert or replace whole records; the last one per id wins at replay. Returns this call's sequence."""
+        column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
+        rows = (_upsert_row(kind, column, r, i) for i, r in enumerate(records))
+        return self._commit(kind, len(records), _PROFILE_INSERT, rows, before_commit, key)
+
+    def delete(self, kind: Kind, ids: list[str], before_commit: Hook | None = None, key: str = "") -> int:
+        """Record deletions as tombstones, so they also hide rows that exist only in the CSVs."""
+        column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
+        rows = ((kind, _checked_id(x, f"id at index {i}", column), "delete", None) for i, x in enumerate(ids))
+        return self._commit(kind, len(ids), _PROFILE_INSERT, rows, before_commit, key)
+
+    def append_events(self, records: list[dict[str, str]], before_commit: Hook | None = None,
+                      key: str = "") -> int:
+        """Append events; they are never replaced or deleted, only replayed in write order."""
+        rows = ((_encode(_trimmed_ids(record), i),) for i, record in enumerate(records))
+        return self._commit("events", len(records), "INSERT INTO events (seq, record_json) VALUES (?, ?)", rows,
+                            before_commit, key)
+
+    def _commit(self, call_kind: str, n: int, sql: str, rows: Iterable[tuple[str | None, ...]],
+                before_commit: Hook | None = None, key: str = "") -> int:
+        """One call = one transaction. `rows` is lazy: validation errors surface mid-insert and roll everything back.
+
+        `before_commit(seq)` runs inside the transaction, after the rows are in: the server applies the write to
+        what it serves there, so a write that cannot be applied raises, is rolled back and never reaches a restart.
+        The transaction excludes every other writer (`_begin`), so sequence order is commit order, on every
+        backend. A `key` is stored with the outcome in the same transaction (see `outcome`)."""
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with self._writer() as conn:
+            try:
+                self._begin(conn)
+                seq = int(conn.execute(self._sql("INSERT INTO writes (at_utc, kind, n) VALUES (?, ?, ?) RETURNING seq"),
+                                       (stamp, call_kind, n)).fetchone()[0])
+                conn.cursor().executemany(self._sql(sql), ((seq, *row) for row in rows))
+                written, not_found = before_commit(seq) if before_commit is not None else (n, 0)
+                if key:
+                    conn.execute(self._sql("INSERT INTO write_keys (key, seq, written, not_found) VALUES (?, ?, ?, ?)"),
+                                 (key, seq, written, not_found))
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback(conn)
+                if isinstance(exc, self._errors):
+                    raise self._failed(exc, "write failed") from None
+                raise
+            return seq
+
+    # ---- reads -------------------------------------------------------------------------------------------------
+    def replay(self) -> Replay:
+        """Everything back in one query per table, in op_id order: op_ids are handed out inside the exclusive write
+        transaction, in sequence order, and never deleted, so that *is* sequence order, without the sort (2x faster
+        at 1M ops). Only the winning record per id is JSON-decoded. Errors name the journal, never record contents
+        (they end up in logs)."""
+        latest: dict[str, dict[str, str | None]] = {"seekers": {}, "jobs": {}}
+        with self._reader() as conn:
+            try:
+                self._begin_snapshot(conn)
+                for kind, entity_id, text in conn.execute(_PROFILE_SELECT):
+                    latest[kind][entity_id] = text
+                events = [_decode(text) for (text,) in conn.execute(_EVENT_SELECT)]
+                sequence = int(conn.execute(_MAX_SEQ).fetchone()[0])
+                self._end_snapshot(conn)
+                states = {kind: {entity_id: None if text is None else _decode(text) for entity_id, text in ops.items()}
+                          for kind, ops in latest.items()}
+            except self._read_errors as exc:
+                self._end_snapshot(conn, failed=True)
+                raise self._failed(exc) from None
+        return Replay(seekers=states["seekers"], jobs=states["jobs"], events=events, sequence=sequence)
+
+    def since(self, sequence: int) -> list[Write]:
+        """The calls journalled after `sequence`, in order: what a state built from `replay()` at that sequence
+        still lacks (ReloadModel builds without holding writes back, then catches up with these; a replica
+        follows the others' writes with them)."""
+        with self._reader() as conn:
+            try:
+                self._begin_snapshot(conn)
+                ops = conn.execute(self._sql(_PROFILE_SINCE), (sequence,)).fetchall()
+                events = conn.execute(self._sql(_EVENT_SINCE), (sequence,)).fetchall()
+                self._end_snapshot(conn)
+                writes: dict[int, Write] = {}
+                for seq, kind, entity_id, op, text in ops:
+                    write = writes.setdefault(seq, Write(seq, kind, op, [], []))
+                    if op == "upsert":
+                        write.records.append(_decode(text))
+                    else:
+                        write.ids.append(entity_id)
+                for seq, text in events:
+                    writes.setdefault(seq, Write(seq, "events", "append", [], [])).records.append(_decode(text))
+            except self._read_errors as exc:
+                self._end_snapshot(conn, failed=True)
+                raise self._failed(exc) from None
+        return [writes[seq] for seq in sorted(writes)]
+
+    def outcome(self, key: str) -> tuple[int, int, int] | None:
+        """(sequence, written, not_found) of the write stored under idempotency `key`, None if there is none."""
+        row = self._read_one("SELECT seq, written, not_found FROM write_keys WHERE key = ?", (key,))
+        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+    @property
+    def sequence(self) -> int:
+        """The latest sequence number (0 for an empty journal): lets callers tell which writes a state includes."""
+        row = self._read_one(_MAX_SEQ)
+        return int(row[0]) if row is not None else 0
+
+    def counts(self) -> dict[str, int]:
+        """Rows per journal table, for GetModelInfo / diagnostics (how much replay work a restart will do)."""
+        out = {}
+        for table in _TABLES:
+            row = self._read_one(f"SELECT COUNT(*) FROM {table}")
+            out[table] = int(row[0]) if row is not None else 0
+        return out
+
+    def _read_one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        with self._reader() as conn:
+            try:
+                return conn.execute(self._sql(sql), params).fetchone()
+            except self._errors as exc:
+                raise self._failed(exc) from None
+
+    # ---- small backend differences -----------------------------------------------------------------------------
+    @staticmethod
+    def _sql(text: str) -> str:
+        """Statements are written with SQLite's `?` placeholders."""
+        return text
+
+    def _rollback(self, conn: Any) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    def _begin_snapshot(self, conn: Any) -> None:
+        """Several reads that must see one state (SQLite: the one connection's lock already gives that)."""
+
+    def _end_snapshot(self, conn: Any, failed: bool = False) -> None:
+        pass
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Store(Journal):
+    """The embedded default: one SQLite file, one connection behind a lock (SQLite has one writer anyway)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.name = str(self.path)
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn: sqlite3.Connection | None = None
@@ -113,110 +292,15 @@ class Store:
             conn.execute("COMMIT")
         conn.execute(_KEYS_TABLE)
 
-    def upsert(self, kind: Kind, records: list[dict[str, str]], before_commit: Hook | None = None,
-               key: str = "") -> int:
-        """Insert or replace whole records; the last one per id wins at replay. Returns this call's sequence."""
-        column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
-        rows = (_upsert_row(kind, column, r, i) for i, r in enumerate(records))
-        return self._commit(kind, len(records), _PROFILE_INSERT, rows, before_commit, key)
-
-    def delete(self, kind: Kind, ids: list[str], before_commit: Hook | None = None, key: str = "") -> int:
-        """Record deletions as tombstones, so they also hide rows that exist only in the CSVs."""
-        column = ID_COLUMN[kind]  # kind is a Literal chosen by the RPC handler, never client input
-        rows = ((kind, _checked_id(x, f"id at index {i}", column), "delete", None) for i, x in enumerate(ids))
-        return self._commit(kind, len(ids), _PROFILE_INSERT, rows, before_commit, key)
-
-    def append_events(self, records: list[dict[str, str]], before_commit: Hook | None = None,
-                      key: str = "") -> int:
-        """Append events; they are never replaced or deleted, only replayed in write order."""
-        rows = ((_encode(_trimmed_ids(record), i),) for i, record in enumerate(records))
-        return self._commit("events", len(records), "INSERT INTO events (seq, record_json) VALUES (?, ?)", rows,
-                            before_commit, key)
-
-    def _commit(self, call_kind: str, n: int, sql: str, rows: Iterable[tuple[str | None, ...]],
-                before_commit: Hook | None = None, key: str = "") -> int:
-        """One call = one transaction. `rows` is lazy: validation errors surface mid-insert and roll everything back.
-
-        `before_commit` runs inside the transaction, after the rows are in: the server applies the write to what it
-        serves there, so a write that cannot be applied raises, is rolled back and never reaches a restart. A `key`
-        is stored with the outcome in the same transaction (see `outcome`)."""
-        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+    @contextmanager
+    def _writer(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = conn.execute("INSERT INTO writes (at_utc, kind, n) VALUES (?, ?, ?)", (stamp, call_kind, n))
-                seq = cursor.lastrowid
-                assert seq is not None  # always set after an INSERT
-                conn.executemany(sql, ((seq, *row) for row in rows))
-                written, not_found = before_commit() if before_commit is not None else (n, 0)
-                if key:
-                    conn.execute("INSERT INTO write_keys (key, seq, written, not_found) VALUES (?, ?, ?, ?)",
-                                 (key, seq, written, not_found))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return seq
+            yield self._connection()
 
-    def replay(self) -> Replay:
-        """Everything back in one query per table, in op_id order: op_ids are handed out under the lock in sequence
-        order and never deleted, so that *is* sequence order, without the sort (2x faster at 1M ops). Only the
-        winning record per id is JSON-decoded. Errors name the file, never record contents (they end up in logs)."""
-        latest: dict[str, dict[str, str | None]] = {"seekers": {}, "jobs": {}}
-        with self._lock:
-            conn = self._connection()
-            try:
-                for kind, entity_id, text in conn.execute(_PROFILE_SELECT):
-                    latest[kind][entity_id] = text
-                events = [_decode(text) for (text,) in conn.execute(_EVENT_SELECT)]
-                states = {kind: {entity_id: None if text is None else _decode(text) for entity_id, text in ops.items()}
-                          for kind, ops in latest.items()}
-                sequence = int(conn.execute(_MAX_SEQ).fetchone()[0])
-            except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
-                raise MatcherError(f"{self.path}: journal unreadable ({type(exc).__name__})") from None
-        return Replay(seekers=states["seekers"], jobs=states["jobs"], events=events, sequence=sequence)
+    _reader = _writer
 
-    def since(self, sequence: int) -> list[Write]:
-        """The calls journalled after `sequence`, in order: what a state built from `replay()` at that sequence
-        still lacks (ReloadModel builds without holding writes back, then catches up with these)."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                ops = conn.execute(_PROFILE_SINCE, (sequence,)).fetchall()
-                events = conn.execute(_EVENT_SINCE, (sequence,)).fetchall()
-                writes: dict[int, Write] = {}
-                for seq, kind, entity_id, op, text in ops:
-                    write = writes.setdefault(seq, Write(seq, kind, op, [], []))
-                    if op == "upsert":
-                        write.records.append(_decode(text))
-                    else:
-                        write.ids.append(entity_id)
-                for seq, text in events:
-                    writes.setdefault(seq, Write(seq, "events", "append", [], [])).records.append(_decode(text))
-            except (sqlite3.DatabaseError, ValueError, KeyError) as exc:
-                raise MatcherError(f"{self.path}: journal unreadable ({type(exc).__name__})") from None
-        return [writes[seq] for seq in sorted(writes)]
-
-    def outcome(self, key: str) -> tuple[int, int, int] | None:
-        """(sequence, written, not_found) of the write stored under idempotency `key`, None if there is none."""
-        with self._lock:
-            row = self._connection().execute("SELECT seq, written, not_found FROM write_keys WHERE key = ?",
-                                             (key,)).fetchone()
-        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
-
-    @property
-    def sequence(self) -> int:
-        """The latest sequence number (0 for an empty journal): lets callers tell which writes a state includes."""
-        with self._lock:
-            return int(self._connection().execute(_MAX_SEQ).fetchone()[0])
-
-    def counts(self) -> dict[str, int]:
-        """Rows per journal table, for GetModelInfo / diagnostics (how much replay work a restart will do)."""
-        with self._lock:
-            conn = self._connection()
-            return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in _TABLES}
+    def _begin(self, conn: Any) -> None:
+        conn.execute("BEGIN IMMEDIATE")
 
     def close(self) -> None:
         """Close the connection (checkpoints the WAL). Idempotent, so __exit__ after an explicit close is fine."""
@@ -225,16 +309,20 @@ class Store:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise MatcherError(f"{self.path}: journal store is closed")
         return self._conn
+
+
+def open_journal(store: str, journal: str | Path) -> Journal:
+    """The journal a server writes to: the SQLite file `journal`, or with `store` = "postgresql://..." a database
+    that several replicas share (service.store_pg, the `postgres` extra)."""
+    if not store:
+        return Store(journal)
+    from matcher.service.store_pg import PostgresStore
+
+    return PostgresStore(store)
 
 
 def _checked_id(value: object, where: str, column: str) -> str:
