@@ -123,9 +123,10 @@ def _client(args: argparse.Namespace) -> dict[str, Any]:
     for t in threads:
         t.start()
     time.sleep(max(0.0, start - time.perf_counter()))
-    cpu = (_cpu_s(args.server_pid), time.process_time())
+    pids = [int(x) for x in args.server_pid.split(",")]
+    cpu = (sum(map(_cpu_s, pids)), time.process_time())
     time.sleep(max(0.0, stop - time.perf_counter()))
-    cores = {"server_cores": (_cpu_s(args.server_pid) - cpu[0]) / args.seconds,
+    cores = {"server_cores": (sum(map(_cpu_s, pids)) - cpu[0]) / args.seconds,
              "client_cores": (time.process_time() - cpu[1]) / args.seconds}
     for t in threads:
         t.join()
@@ -165,17 +166,20 @@ def _status_gib(pid: int, key: str) -> float:
 
 
 def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout: float, retriever: str = "exact",
-                  *, fresh: bool = True) -> tuple[subprocess.Popen[str], str, float]:
-    """`matcher serve` on journal-TAG.sqlite (a new one, snapshot included, unless not `fresh`): the process, its
-    address and the seconds from its start to the line that says it serves."""
+                  *, fresh: bool = True, store: str = "", module: str = "matcher.cli",
+                  argv: list[str] | None = None) -> tuple[subprocess.Popen[str], str, float]:
+    """`matcher serve` on journal-TAG.sqlite (a new one, snapshot included, unless not `fresh`; with `store` the
+    journal is that PostgreSQL database and no snapshot is kept), or `module argv` (the gRPC floor): the process,
+    its address and the seconds from its start to the line that says it serves."""
     journal = work / f"journal-{tag}.sqlite"
-    config = work / f"serve-{retriever}.toml"
-    config.write_text(f'retriever = "{retriever}"\n', encoding="utf-8")
+    config = work / f"serve-{retriever}{'-shared' if store else ''}.toml"
+    config.write_text(f'retriever = "{retriever}"\n' + ('snapshot = ""\n' if store else ""), encoding="utf-8")
     for path in work.glob(f"journal-{tag}.sqlite*") if fresh else ():
         path.unlink()
     log = (work / f"server-{tag}{'' if fresh else '-again'}.log").open("w")
-    command = [sys.executable, "-m", "matcher.cli", "-v", "serve", "--data", str(data_dir), "--model",
-               str(model_dir), "--journal", str(journal), "--port", "0", "--config", str(config)]
+    command = [sys.executable, "-m", module, *(argv if argv is not None else [
+        "-v", "serve", "--data", str(data_dir), "--model", str(model_dir), "--journal", str(journal), "--port", "0",
+        "--config", str(config), *(["--store", store] if store else [])])]
     began = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
     assert proc.stdout is not None
@@ -192,10 +196,18 @@ def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout
     raise RuntimeError(f"server not serving after {timeout:.0f}s; see {log.name}")
 
 
-def _run_client(args: argparse.Namespace, target: str, pid: int, data_dir: Path, callers: int, rate: float, tag: str
-                ) -> dict[str, Any]:
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _run_client(args: argparse.Namespace, target: str, pids: list[int], data_dir: Path, callers: int, rate: float,
+                tag: str) -> dict[str, Any]:
     load = os.getloadavg()
-    command = ["--client", target, "--server-pid", str(pid), "--data", str(data_dir),
+    command = ["--client", target, "--server-pid", ",".join(map(str, pids)), "--data", str(data_dir),
                "--callers", str(callers), "--k", str(args.k), "--seconds", str(args.seconds), "--warmup",
                str(args.warmup), "--upserts-per-s", str(rate), "--seed", str(args.seed), "--tag", tag]
     answer = run_json_module("benchmarks.bench_service", command)
@@ -217,41 +229,133 @@ def _loads(args: argparse.Namespace) -> dict[str, tuple[int, float]]:
         {f"{n} callers, no upserts (control)": (n, 0.0)} if rate > 0 else {})
 
 
-def _measure_size(args: argparse.Namespace, n_jobs: int, model_dir: Path, data_dir: Path) -> dict[str, Any]:
+def _served_top(target: str, seekers: list[str], k: int) -> dict[str, list[str]]:
+    """Each sampled seeker's served top-k ids, read before any load writes: recall of one backend against another."""
+    from matcher.service.client import MatchClient
+
+    with MatchClient(target, timeout=60) as client:
+        return {s: [m.id for m in client.recommend_jobs(s, k=k)] for s in seekers}
+
+
+def _record_responses(target: str, seeker: str, k: int, path: Path) -> None:
+    """Raw bytes of a real RecommendJobs(k) and GetModelInfo answer, for the gRPC floor to replay."""
+    import grpc
+
+    from matcher.service.convert import pb, recommend_jobs_request
+
+    with grpc.insecure_channel(target) as channel:
+        def raw(method: str, request: Any) -> str:
+            call = channel.unary_unary(f"/matcher.v1.MatchService/{method}",
+                                       request_serializer=type(request).SerializeToString)
+            return bytes(call(request, timeout=60)).hex()
+        path.write_text(json.dumps({"RecommendJobs": raw("RecommendJobs", recommend_jobs_request(k, seeker_id=seeker)),
+                                    "GetModelInfo": raw("GetModelInfo", pb.GetModelInfoRequest())}),
+                        encoding="utf-8")
+
+
+def _follow_latency(targets: list[str], seeker_job: dict[str, str], n: int = 40) -> dict[str, float | None]:
+    """A write acknowledged by the first replica: milliseconds until the second serves it (its journal_sequence)."""
+    from matcher.service.client import MatchClient
+
+    waits = []
+    with MatchClient(targets[0], timeout=30) as one, MatchClient(targets[1], timeout=30) as two:
+        for i in range(n):
+            seq = one.upsert_jobs([{**seeker_job, "job_id": f"follow-{i}"}]).sequence
+            began = time.perf_counter()
+            while two.model_info().journal_sequence < seq:
+                time.sleep(0.002)
+            waits.append(time.perf_counter() - began)
+    return {"follow_p50_ms": ms(waits, 50), "follow_p99_ms": ms(waits, 99), "follow_max_ms": ms(waits, 100)}
+
+
+def _measure_setup(args: argparse.Namespace, n_jobs: int, retriever: str, replicas: int, model_dir: Path,
+                   data_dir: Path, sample: list[str], store: str = "") -> dict[str, Any]:
     from matcher.service.client import MatchClient
 
     code = code_version()
-    _log(f"{n_jobs:,} jobs: starting the server (product code {code})")
-    proc, target, startup = _start_server(data_dir, model_dir, args.work, f"{n_jobs}", args.start_timeout,
-                                          args.retriever)
+    label = retriever + (f", {replicas} replicas" if replicas > 1 else "")
+    tags = [f"{n_jobs}-{retriever}" + (f"-r{i}" if replicas > 1 else "") for i in range(replicas)]
+    _log(f"{n_jobs:,} jobs, {label}: starting the server(s) (product code {code})")
+    started = [_start_server(data_dir, model_dir, args.work, tag, args.start_timeout, retriever, store=store)
+               for tag in tags]
+    procs, targets = [p for p, _, _ in started], [t for _, t, _ in started]
+    target = targets[0] if replicas == 1 else "ipv4:" + ",".join(targets)
+    extra: dict[str, Any] = {}
     try:
-        with MatchClient(target) as client:
+        with MatchClient(targets[0]) as client:
             info = client.model_info()
-        loaded = _status_gib(proc.pid, "VmRSS")
-        _log(f"{n_jobs:,} jobs: serving on {target} after {startup:.0f}s, {info.n_open_jobs:,} open jobs, "
-             f"RSS {loaded:.2f} GiB")
+        loaded = sum(_status_gib(p.pid, "VmRSS") for p in procs)
+        _log(f"{n_jobs:,} jobs, {label}: serving on {target} after {max(t for _, _, t in started):.0f}s, "
+             f"{info.n_open_jobs:,} open jobs, RSS {loaded:.2f} GiB")
+        top = _served_top(targets[0], sample, args.k)
+        if replicas > 1:
+            job = pd.read_csv(data_dir / "jobs.csv", dtype=str, keep_default_na=False, nrows=1).iloc[0].to_dict()
+            extra = _follow_latency(targets, {str(k): str(v) for k, v in job.items()})
+            _log(f"  follow latency p50 {extra['follow_p50_ms']:.0f} ms, p99 {extra['follow_p99_ms']:.0f} ms")
+        else:
+            _record_responses(targets[0], sample[0], args.k, args.work / f"floor-{n_jobs}.json")
         runs: list[dict[str, Any]] = []
         for run in range(args.runs):
             for name, (callers, rate) in _loads(args).items():
-                r = _run_client(args, target, proc.pid, data_dir, callers, rate, f"{run}-{len(runs)}")
+                r = _run_client(args, target, [p.pid for p in procs], data_dir, callers, rate,
+                                f"{retriever}{replicas}-{run}-{len(runs)}")
                 runs.append({"load": name, "run": run, **r})
-                _log(f"{n_jobs:,} jobs, run {run + 1}/{args.runs}, {name}: p50 {r['p50_ms']:.1f} ms, p99 "
+                _log(f"{n_jobs:,} jobs, {label}, run {run + 1}/{args.runs}, {name}: p50 {r['p50_ms']:.1f} ms, p99 "
                      f"{r['p99_ms']:.1f} ms, {r['rps']:.0f} req/s, {r['upserts']} upserts (p99 "
                      f"{r['upsert_p99_ms'] or float('nan'):.0f} ms), errors {r['errors']}, load {r['loadavg'][0]}")
-        peak = _status_gib(proc.pid, "VmHWM")
+        peak = sum(_status_gib(p.pid, "VmHWM") for p in procs)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    log = (args.work / f"server-{n_jobs}.log").read_text(encoding="utf-8")
+        for proc in procs:
+            _stop(proc)
+    log = (args.work / f"server-{tags[0]}.log").read_text(encoding="utf-8")
     built = re.search(r"live catalogue ready in ([0-9.]+)s", log)
-    return {"jobs": n_jobs, "code": code, "n_open_jobs": info.n_open_jobs, "n_seekers": info.n_seekers,
-            "startup_s": startup,
+    return {"jobs": n_jobs, "retriever": retriever, "replicas": replicas, "label": label, "code": code,
+            "n_open_jobs": info.n_open_jobs, "n_seekers": info.n_seekers,
+            "startup_s": max(t for _, _, t in started), "top": top, **extra,
             "catalogue_build_s": float(built.group(1)) if built else None, "rss_serving_gib": loaded,
-            "peak_rss_gib": peak, "server_exit": proc.returncode, "runs": runs,
+            "peak_rss_gib": peak, "server_exit": [p.returncode for p in procs], "runs": runs,
             "medians": {name: _medians([r for r in runs if r["load"] == name]) for name in _loads(args)}}
+
+
+def _measure_floor(args: argparse.Namespace, n_jobs: int, data_dir: Path) -> dict[str, Any]:
+    """The same loads against the gRPC floor (benchmarks.grpc_floor) replaying this size's recorded answers."""
+    proc, target, _ = _start_server(data_dir, data_dir, args.work, f"floor-{n_jobs}", 60,
+                                    module="benchmarks.grpc_floor",
+                                    argv=["--responses", str(args.work / f"floor-{n_jobs}.json")])
+    try:
+        runs = [{"load": name, "run": run, **_run_client(args, target, [proc.pid], data_dir, callers, rate,
+                                                         f"floor-{run}")}
+                for run in range(args.runs) for name, (callers, rate) in _loads(args).items()]
+    finally:
+        _stop(proc)
+    return {name: _medians([r for r in runs if r["load"] == name]) for name in _loads(args)}
+
+
+def _recall(top: dict[str, list[str]], truth: dict[str, list[str]]) -> float | None:
+    shared = [s for s in truth if truth[s]]
+    if not shared:
+        return None
+    return float(np.mean([len(set(top.get(s, [])) & set(truth[s])) / len(truth[s]) for s in shared]))
+
+
+def _measure_size(args: argparse.Namespace, n_jobs: int, model_dir: Path, data_dir: Path) -> list[dict[str, Any]]:
+    """Every backend (and the replicas) on this catalogue, then the gRPC floor; each setup's served top-k compared
+    with the exact backend's (or the first one measured)."""
+    seekers = pd.read_csv(data_dir / "seekers.csv", usecols=["seeker_id"], dtype=str)["seeker_id"]
+    sample = seekers.sample(min(args.recall_seekers, len(seekers)), random_state=args.seed).tolist()
+    setups = [_measure_setup(args, n_jobs, r, 1, model_dir, data_dir, sample) for r in args.retriever]
+    if args.replicas > 1 and (not args.replica_jobs or n_jobs in args.replica_jobs):
+        from tests.postgres_server import postgres_server
+
+        with postgres_server() as pg:
+            setups.append(_measure_setup(args, n_jobs, args.retriever[-1], args.replicas, model_dir, data_dir, sample,
+                                         store=pg.new_database()))
+    floor = _measure_floor(args, n_jobs, data_dir)
+    truth = next((s["top"] for s in setups if s["retriever"] == "exact" and s["replicas"] == 1), setups[0]["top"])
+    for setup in setups:
+        setup |= {"floor": floor, "recall_vs_exact": _recall(setup.pop("top"), truth), "k": args.k,
+                  "recall_seekers": len(sample)}
+    return setups
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,10 +372,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start-timeout", type=float, default=1800.0, help="seconds to wait for the server")
     parser.add_argument("--work", type=Path, default=Path("/tmp/talent-match-bench-service"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    parser.add_argument("--retriever", default="exact", choices=["exact", "hnsw"],
-                        help="the server's retrieval backend (setting `retriever`)")
+    parser.add_argument("--retriever", nargs="+", default=["exact", "hnsw"], choices=["exact", "hnsw"],
+                        help="the server's retrieval backends (setting `retriever`), each measured in turn")
+    parser.add_argument("--replicas", type=int, default=2,
+                        help="also N replicas of the last backend on one PostgreSQL journal (1 = no replicas)")
+    parser.add_argument("--replica-jobs", type=int, nargs="*", default=[],
+                        help="catalogue sizes to measure replicas at (default: all)")
+    parser.add_argument("--recall-seekers", type=int, default=200, help="seekers whose served top-k is compared")
     for flag, kind, default in (("--client", str, None), ("--data", Path, None), ("--tag", str, "0"),
-                                ("--timeout", float, 10.0), ("--server-pid", int, 0)):  # the client process's own flags
+                                ("--timeout", float, 10.0), ("--server-pid", str, "0")):  # the client process's own
         parser.add_argument(flag, type=kind, default=default, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.client:
@@ -284,9 +393,10 @@ def main(argv: list[str] | None = None) -> int:
     for n_jobs in args.jobs:
         _log(f"{n_jobs:,} jobs: preparing data and model under {args.work}")
         data_dir, model_dir = _prepare(args.work, args.seekers, n_jobs, args.seed)
-        sizes.append(_measure_size(args, n_jobs, model_dir, data_dir))
+        sizes += _measure_size(args, n_jobs, model_dir, data_dir)
         (args.work / "service-raw.json").write_text(json.dumps(sizes), encoding="utf-8")  # survives a report bug
-    names = ("jobs", "seekers", "k", "callers", "seconds", "warmup", "upserts_per_s", "runs", "seed", "retriever")
+    names = ("jobs", "seekers", "k", "callers", "seconds", "warmup", "upserts_per_s", "runs", "seed", "retriever",
+             "replicas")
     config = {k: getattr(args, k) for k in names} | {"cpus": os.cpu_count(),
                                                      "code_at_end": code_version(), "started": started,
                                                      "argv": " ".join(sys.argv[1:] if argv is None else argv)}

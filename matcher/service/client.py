@@ -35,8 +35,11 @@ __all__ = ["MatchClient"]
 class MatchClient:
     def __init__(self, target: str, *, token: str | None = None, timeout: float = 10.0,
                  tls_ca: str | Path | None = None, max_message_bytes: int = 4 << 20) -> None:
-        options = [("grpc.max_receive_message_length", max_message_bytes),
-                   ("grpc.max_send_message_length", max_message_bytes)]
+        """`target`: host:port, or several replicas as "ipv4:HOST:PORT,HOST:PORT" (or a DNS name with several
+        addresses), which the channel spreads calls over with gRPC's round_robin."""
+        options: list[tuple[str, Any]] = [("grpc.max_receive_message_length", max_message_bytes),
+                                          ("grpc.max_send_message_length", max_message_bytes),
+                                          ("grpc.lb_policy_name", "round_robin")]
         if tls_ca is not None:
             creds = grpc.ssl_channel_credentials(Path(tls_ca).read_bytes())
             self.channel = grpc.secure_channel(target, creds, options=options)
