@@ -298,3 +298,36 @@ def test_the_engine_stops_working_on_a_call_whose_deadline_has_passed(env: Env, 
     assert isinstance(late, MatcherError) and "deadline" in str(late)
     (late,) = queries.recommend_nearby(live, [queries.NearbyQuery(lat=30.0, lon=120.0, k=3, deadline=past)])
     assert isinstance(late, MatcherError) and "deadline" in str(late)
+
+
+def test_json_logs_name_the_request_id_the_caller_was_given(env: Env, ro: Served) -> None:
+    """log_format = "json" (service.logs): the server's line about a failed call carries the request id that the
+    caller's error detail names, and no record contents."""
+    import json
+    import logging
+    import re
+
+    from matcher.service.logs import JsonFormatter
+
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler, logger = Keep(), logging.getLogger("matcher.service")
+    handler.setFormatter(JsonFormatter())
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        detail = _fails(Code.NOT_FOUND, ro.client.recommend_jobs, "no-such-seeker-4711", k=3)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    found = re.search(r"\(request ([0-9a-f]{16})\)$", detail)
+    assert found is not None
+    records = [json.loads(line) for line in lines]
+    mine = [r for r in records if r.get("request_id") == found.group(1)]
+    assert len(mine) == 1 and mine[0]["rpc"] == "RecommendJobs" and mine[0]["level"] == "INFO"
+    assert "NOT_FOUND" in mine[0]["message"] and "4711" not in json.dumps(mine[0])

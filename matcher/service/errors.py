@@ -26,6 +26,7 @@ from matcher.errors import (
     NotFoundError,
     UnavailableError,
 )
+from matcher.service.logs import REQUEST
 
 __all__ = ["status_for", "rpc_method", "new_request_id", "MalformedRequests"]
 
@@ -95,6 +96,7 @@ def rpc_method(default_timeout: Callable[[Any], float]) -> Callable[[Callable[..
         @functools.wraps(method)
         def handler(self: Any, request: Any, context: grpc.ServicerContext) -> T:
             request_id = new_request_id()
+            scope = REQUEST.set((request_id, method.__name__))  # service.logs: every line of this call names it
             started = time.monotonic()
             remaining = context.time_remaining()
             budget = default_timeout(self) if remaining is None else min(remaining, default_timeout(self))
@@ -118,6 +120,8 @@ def rpc_method(default_timeout: Callable[[Any], float]) -> Callable[[Callable[..
                 detail = f"{message} (request {request_id})" if message else f"internal error (request {request_id})"
                 context.abort(code, detail)
                 raise AssertionError("unreachable: context.abort raises") from exc
+            finally:
+                REQUEST.reset(scope)
 
         return handler
 

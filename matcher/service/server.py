@@ -28,6 +28,7 @@ from matcher.errors import MatcherError
 from matcher.service.convert import pb
 from matcher.service.core import MatchCore
 from matcher.service.errors import MalformedRequests
+from matcher.service.logs import use_format
 from matcher.service.servicer import MatchServicer
 from matcher.service.settings import ServerSettings
 
@@ -131,6 +132,7 @@ def create_server(settings: ServerSettings, core: MatchCore | None = None) -> Ru
 def serve(settings: ServerSettings, *, ready: Callable[[int], None] | None = None,
           stop_event: threading.Event | None = None) -> None:
     """Run until SIGTERM / SIGINT (or `stop_event`). `ready(port)` is called once SERVING."""
+    use_format(settings.log_format)
     running = create_server(settings)
     running.server.start()
     _log.info("listening on %s:%d (NOT_SERVING while the catalogue loads)", settings.host, running.port)

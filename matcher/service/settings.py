@@ -44,6 +44,7 @@ class ServerSettings:
     drain_s: float = 1.0                  # SIGTERM: health says NOT_SERVING this long before the port closes
     reflection: bool = True
     metrics_port: int = 0                 # Prometheus /metrics on host:metrics_port (service.metrics); 0 = off
+    log_format: str = "text"              # "json": one object per line with the request id (service.logs)
     auth_tokens: tuple[str, ...] = field(default=())  # accepted bearer tokens; empty = no authentication
     tls_cert: str = ""                    # PEM files; both set = TLS, neither = plaintext
     tls_key: str = ""
@@ -64,6 +65,8 @@ class ServerSettings:
                 raise MatcherError(f"setting {name} must be 0..65535, got {getattr(self, name)}")
         if self.store and not self.store.startswith(("postgresql://", "postgres://")):
             raise MatcherError("setting store: \"\" (SQLite journal) or a postgresql:// URL")
+        if self.log_format not in ("text", "json"):
+            raise MatcherError(f"setting log_format must be \"text\" or \"json\", got {self.log_format!r}")
         if not 0 < self.replica_poll_s <= 10:
             raise MatcherError(f"setting replica_poll_s must be in (0, 10] seconds, got {self.replica_poll_s}")
         for name in ("grace_s", "drain_s"):
