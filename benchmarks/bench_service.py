@@ -173,7 +173,7 @@ def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout
     its address and the seconds from its start to the line that says it serves."""
     journal = work / f"journal-{tag}.sqlite"
     config = work / f"serve-{retriever}{'-shared' if store else ''}.toml"
-    config.write_text(f'retriever = "{retriever}"\n' + ('snapshot = ""\n' if store else ""), encoding="utf-8")
+    config.write_text(f'[server]\nretriever = "{retriever}"\n' + ('snapshot = ""\n' if store else ""), encoding="utf-8")
     for path in work.glob(f"journal-{tag}.sqlite*") if fresh else ():
         path.unlink()
     log = (work / f"server-{tag}{'' if fresh else '-again'}.log").open("w")
@@ -351,9 +351,12 @@ def _measure_size(args: argparse.Namespace, n_jobs: int, model_dir: Path, data_d
             setups.append(_measure_setup(args, n_jobs, args.retriever[-1], args.replicas, model_dir, data_dir, sample,
                                          store=pg.new_database()))
     floor = _measure_floor(args, n_jobs, data_dir)
-    truth = next((s["top"] for s in setups if s["retriever"] == "exact" and s["replicas"] == 1), setups[0]["top"])
-    for setup in setups:
-        setup |= {"floor": floor, "recall_vs_exact": _recall(setup.pop("top"), truth), "k": args.k,
+    truth = next((s["top"] for s in setups if s["retriever"] == "exact" and s["replicas"] == 1), None)
+    for setup in setups:  # without the exact backend in the run there is nothing to compare with
+        top = setup.pop("top")
+        # The exact server against itself says nothing; without it in the run there is nothing to compare with.
+        recall = None if truth is None or top is truth else _recall(top, truth)
+        setup |= {"floor": floor, "recall_vs_exact": recall, "k": args.k,
                   "recall_seekers": len(sample)}
     return setups
 

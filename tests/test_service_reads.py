@@ -303,6 +303,21 @@ def test_priority_settings_are_validated() -> None:
         load_settings(data="d", model="m", priority_share=1.5)
 
 
+def test_settings_outside_the_server_table_are_refused_not_ignored(tmp_path: Path) -> None:
+    """A config with `retriever = "hnsw"` above [server] used to start on the default (exact) without a word: the
+    service benchmark measured exact under an hnsw label that way."""
+    config = tmp_path / "serve.toml"
+    config.write_text('retriever = "hnsw"\n[server]\nport = 0\n', encoding="utf-8")
+    with pytest.raises(MatcherError, match=r"\[server\] table, found retriever"):
+        load_settings(config)
+    config.write_text('[server]\nretriever = "exact"\nstore = ""\nlog_format = "json"\n', encoding="utf-8")
+    settings = load_settings(config)
+    assert (settings.retriever, settings.log_format) == ("exact", "json")
+    for bad in ({"store": "mysql://x"}, {"log_format": "xml"}, {"replica_poll_s": 0.0}):
+        with pytest.raises(MatcherError, match=next(iter(bad))):
+            load_settings(**bad)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Parity with `matcher batch`
 # --------------------------------------------------------------------------------------------------------------

@@ -103,6 +103,9 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> ServerSet
             table = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise MatcherError(f"config {path}: {exc}") from exc
+        stray = sorted(k for k in table if k != "server")
+        if stray:  # a setting outside [server] would be ignored silently: the server would run on the default
+            raise MatcherError(f"config {path}: settings belong in the [server] table, found {', '.join(stray)}")
         values.update(table.get("server", {}))
     values.update({k: v for k, v in overrides.items() if v is not None})
     known = {f.name: f for f in dataclasses.fields(ServerSettings)}
