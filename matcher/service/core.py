@@ -77,6 +77,11 @@ def _delete_live(live: LiveCatalogue, kind: Kind, ids: list[str]) -> int:
     return live.delete_seekers(ids) if kind == "seekers" else live.delete_jobs(ids)
 
 
+def _last_sequence(writes: list[Write], otherwise: int) -> int:
+    """The journal sequence a state includes once `writes` (in order) are applied to a state at `otherwise`."""
+    return writes[-1].seq if writes else otherwise
+
+
 def _utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -122,7 +127,7 @@ class MatchCore:
             _log.info("started from the snapshot: %d journal writes applied on top", len(missed))
             self.started_from = "snapshot"
             self._saved = (found.live.bundle.version, found.sequence) if not missed else None
-            return found.live, found.market, missed[-1].seq if missed else found.sequence, found.quarantined
+            return found.live, found.market, _last_sequence(missed, found.sequence), found.quarantined
         live, market, sequence, quarantined = self._build(None, bundle)
         save_snapshot(path, key, Snapshot(live, market, sequence, quarantined))
         self._saved = (bundle.version, sequence)
@@ -219,7 +224,7 @@ class MatchCore:
                 self._catch_up(live, market, missed)
                 self.worker.write(lambda _old: self.worker.swap(live)).result()
                 self.market, self.quarantined = market, quarantined
-                self.applied = missed[-1].seq if missed else sequence
+                self.applied = _last_sequence(missed, sequence)
                 self.loaded_at = _utc_now()
         _log.info("now serving model %s (%d writes caught up after the build)", live.bundle.version, len(missed))
         if version:
@@ -377,7 +382,7 @@ class MatchCore:
         if not writes:
             return
         self.worker.write(lambda live: self._catch_up(live, self.market, writes)).result()
-        self.applied = writes[-1].seq
+        self.applied = _last_sequence(writes, self.applied)
 
     def _follow_journal(self) -> None:
         """The replica loop: poll the shared journal's sequence; apply what others wrote. Lag = journal_lag()."""
