@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 
 from benchmarks.kill9 import ServeProcess
@@ -109,6 +110,53 @@ def test_an_idempotency_key_holds_across_replicas(env: Env, fresh: StartFn, post
     retried = b.client.upsert_jobs([_job_like(env, seeker, "K-J1")], key="call-7")  # the retry lands elsewhere
     assert retried.replayed and retried.sequence == first.sequence
     assert a.client.model_info().journal_sequence == first.sequence  # nothing journalled twice
+
+
+def test_a_retried_delete_answers_what_the_first_found_on_any_replica(env: Env, fresh: StartFn,
+                                                                        postgres: PostgresServer,
+                                                                        tmp_path: Path) -> None:
+    """A shared journal commits before the engine applies (no replica waits for another's engine under the journal
+    lock), so a delete's not-found count is stored under its key once known: a retry answers it, not 'all found'."""
+    a, b, _ = _pair(fresh, postgres, tmp_path)
+    seeker = _active_seekers(env, 1)[0]
+    a.client.upsert_jobs([_job_like(env, seeker, "D-J1")])
+    first = a.client.delete_jobs(["D-J1", "NEVER-WRITTEN"], key="delete-3")
+    assert (first.written, first.not_found) == (1, 1)
+    retried = b.client.delete_jobs(["D-J1", "NEVER-WRITTEN"], key="delete-3")
+    assert retried.replayed and (retried.written, retried.not_found, retried.sequence) == (1, 1, first.sequence)
+
+
+def test_a_committed_write_that_fails_to_apply_is_rebuilt_from_the_journal(env: Env, fresh: StartFn,
+                                                                            postgres: PostgresServer, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a shared journal a write is committed before it is applied: one that passes validation and then fails to
+    apply (a fault injected into the live catalogue) fails the call, and the replica rebuilds what it serves from the
+    journal, as the other replicas and every restart read it."""
+    from matcher.service.live import LiveCatalogue
+
+    a, b, _ = _pair(fresh, postgres, tmp_path)
+    seeker = _active_seekers(env, 1)[0]
+    real = LiveCatalogue.upsert_jobs
+
+    def faulty(self: LiveCatalogue, jobs: Any) -> None:
+        if "POISON" in set(jobs["job_id"]) and threading.current_thread().name.startswith("matcher-engine"):
+            raise RuntimeError("injected fault")
+        real(self, jobs)
+
+    monkeypatch.setattr(LiveCatalogue, "upsert_jobs", faulty)
+    _fails(Code.INTERNAL, a.client.upsert_jobs, [_job_like(env, seeker, "POISON")])
+    sequence = a.client.model_info().journal_sequence
+    assert sequence == 1  # committed: the journal is the truth
+    for replica in (a, b):  # b's engine fails on it too, following: it rebuilds as well
+        limit, scored = time.monotonic() + 60, None
+        while scored is None and time.monotonic() < limit:
+            try:
+                scored = replica.client.score_pairs([seeker], ["POISON"])
+            except grpc.RpcError as exc:
+                assert exc.code() == Code.NOT_FOUND
+                time.sleep(0.2)
+        assert scored is not None and len(scored) == 1, "the rebuilt state lacks a journalled write"
+        assert replica.client.model_info().journal_sequence == sequence
 
 
 def test_a_replica_started_late_from_its_snapshot_catches_up(env: Env, fresh: StartFn, postgres: PostgresServer,

@@ -171,7 +171,7 @@ def test_deadlines(env: Env, fresh: StartFn, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_full_queue_is_resource_exhausted(env: Env, fresh: StartFn, monkeypatch: pytest.MonkeyPatch) -> None:
-    server = fresh(max_queue=1, handler_threads=4)
+    server = fresh(max_queue=1, handler_threads=4, engine_threads=1)  # one call runs, one waits
     assert server.core is not None
     seeker = _active_seekers(env, 1)[0]
     entered, release, _ = _blocking_recommend_jobs(monkeypatch)

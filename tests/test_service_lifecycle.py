@@ -260,15 +260,17 @@ def test_a_read_is_labelled_with_the_model_that_computed_it_even_when_a_swap_fol
     def live(version: str) -> Any:
         return SimpleNamespace(bundle=SimpleNamespace(version=version))
 
-    worker = EngineWorker(live("v1"), max_queue=100, max_batch=8)
-    release = threading.Event()
+    worker = EngineWorker(live("v1"), max_queue=100, max_batch=8, threads=2)
+    entered, release = threading.Event(), threading.Event()
 
     def scored_by(current: Any, payloads: Any) -> list[str]:
+        entered.set()
         release.wait(5)  # hold the engine until the swap below is queued right behind this read
         return [current.bundle.version for _ in payloads]
 
     try:
         read = worker.read(scored_by, None, time.monotonic() + 10)
+        assert entered.wait(5)  # running: the swap waits for it (a write never runs beside a read)
         swap = worker.write(lambda _: worker.swap(live("v2")))
         release.set()
         answer = read.result(timeout=10)

@@ -137,8 +137,10 @@ class Journal:
                 before_commit: Hook | None = None, key: str = "") -> int:
         """One call = one transaction. `rows` is lazy: validation errors surface mid-insert and roll everything back.
 
-        `before_commit(seq)` runs inside the transaction, after the rows are in: the server applies the write to
-        what it serves there, so a write that cannot be applied raises, is rolled back and never reaches a restart.
+        `before_commit(seq)` runs inside the transaction, after the rows are in, and returns the outcome stored
+        with the key: a server on its own journal applies the write to what it serves there, so a write that cannot
+        be applied raises, is rolled back and never reaches a restart (on a shared journal it only checks the key:
+        MatchCore._write_shared).
         The transaction excludes every other writer (`_begin`), so sequence order is commit order, on every
         backend. A `key` is stored with the outcome in the same transaction (see `outcome`)."""
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -159,6 +161,17 @@ class Journal:
                     raise self._failed(exc, "write failed") from None
                 raise
             return seq
+
+    def set_outcome(self, key: str, written: int, not_found: int) -> None:
+        """Correct what `key` answers once the write is applied (a shared journal stores a delete's key before
+        the not-found count is known; a crash in between leaves the count it was journalled with: every id)."""
+        with self._writer() as conn:
+            try:
+                conn.execute(self._sql("UPDATE write_keys SET written = ?, not_found = ? WHERE key = ?"),
+                             (written, not_found, key))
+            except self._errors as exc:
+                self._rollback(conn)
+                raise self._failed(exc, "write failed") from None
 
     # ---- reads -------------------------------------------------------------------------------------------------
     def replay(self) -> Replay:

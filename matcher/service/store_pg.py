@@ -8,9 +8,10 @@ the URL names. What sharing adds:
   of all replicas queue on it, so sequence order is commit order. A replica that has applied every write up to
   sequence s can therefore fetch `since(s)` at any moment and never skip a write that commits later with a lower
   number (BIGSERIAL alone hands numbers out before commit, in an order commits need not follow).
-* While a replica holds that lock, every earlier write is committed: it applies them before its own (the hook gets
-  its sequence number, MatchCore applies everything below it first), so every replica applies every write in
-  sequence order and all of them serve the same state.
+* Once a replica's write has committed under that lock, every write below its sequence number is committed too:
+  MatchCore queues the ones it has not applied, then its own, on its engine in sequence order (after the commit:
+  nothing slow runs under the lock all replicas share), so every replica applies every write in sequence order
+  and all of them serve the same state.
 * Durability is the server's (`synchronous_commit` on, the default): a write is acknowledged after its COMMIT
   returns, so kill -9 of a replica loses nothing acknowledged; a write in flight rolls back with its connection.
 * Reads use their own connection, so a replica following the others (a poll of MAX(seq), then `since`) never waits

@@ -1,17 +1,21 @@
-"""The engine thread: the one owner of the LiveCatalogue, fed by the gRPC handler threads.
+"""The engine: the owner of the LiveCatalogue, fed by the gRPC handler threads.
 
-Handler threads put tasks on a queue and wait on a Future. The engine thread takes tasks in arrival order; read
-tasks of one kind that are waiting together run as one batch (one matrix product, one tree pass), writes run one
-at a time in order. Ordering is what makes a write visible to every request that arrives after it returns, with no
-locks on the arrays. A read whose caller gave up (deadline passed, Future cancelled) is dropped unrun.
+Handler threads queue tasks and wait on a Future. Reads of one kind waiting together run as one batch (one matrix
+product, one tree pass); `threads` engine threads run batches side by side, which pays because retrieval (faiss,
+BLAS), sparse products and the trees (lleaves) release the GIL: one batch's numpy work overlaps another's graph
+walk. Writes run alone: a write waits for the batches in progress, no batch starts while it runs, and writes go
+ahead of queued reads, in arrival order among themselves. That is what makes a write visible to every request that
+arrives after it returns (reads queued before it may see it or not: they were concurrent with it), with no locks
+on the arrays: reads only read them. A read whose caller gave up (deadline passed, Future cancelled) is dropped
+unrun.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -49,38 +53,46 @@ class _Task:
     queued_at: float = field(default_factory=time.monotonic)
 
 
-_STOP = object()
-
-
 class EngineWorker:
-    def __init__(self, live: LiveCatalogue, *, max_queue: int, max_batch: int) -> None:
+    def __init__(self, live: LiveCatalogue, *, max_queue: int, max_batch: int, threads: int = 1) -> None:
+        if threads < 1:
+            raise ValueError("threads must be at least 1")
         self.live = live
         self.max_queue, self.max_batch = max_queue, max_batch
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._held: _Task | None = None
+        self._reads: deque[_Task] = deque()
+        self._writes: deque[_Task] = deque()
+        self._changed = threading.Condition()  # guards the queues and the counters below
+        self._reading = 0        # batches running now
+        self._writing = False    # a write has been taken: no batch starts until it is done
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="matcher-engine", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"matcher-engine-{i}", daemon=True)
+                         for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize()
+        return len(self._reads) + len(self._writes)
 
     def read(self, fn: BatchFn, payload: Any, deadline: float) -> Future[Answer[Any]]:
         """Queue a read (its future resolves to an Answer); refused when the queue is full (callers should
         back off) or the worker is stopping."""
-        self._check_open()
-        if self._queue.qsize() >= self.max_queue:
-            raise LimitExceededError("server busy: too many calls waiting, retry with backoff")
         task = _Task(future=Future(), deadline=deadline, batch_fn=fn, payload=payload)
-        self._queue.put(task)
+        with self._changed:
+            self._check_open()
+            if len(self._reads) >= self.max_queue:
+                raise LimitExceededError("server busy: too many calls waiting, retry with backoff")
+            self._reads.append(task)
+            self._changed.notify()
         return task.future
 
     def write(self, fn: WriteFn) -> Future[Any]:
         """Queue a write. Never refused for a full queue: callers journal first, so it must be applied."""
-        self._check_open()
         task = _Task(future=Future(), deadline=float("inf"), write_fn=fn)
-        self._queue.put(task)
+        with self._changed:
+            self._check_open()
+            self._writes.append(task)
+            self._changed.notify_all()
         return task.future
 
     def swap(self, live: LiveCatalogue) -> None:
@@ -89,39 +101,57 @@ class EngineWorker:
 
     def stop(self, timeout: float | None = None) -> None:
         """Finish what is queued, then stop."""
-        self._stopped = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
 
     def _check_open(self) -> None:
         if self._stopped:
             raise UnavailableError("server is shutting down")
 
-    def _next(self) -> Any:
-        if self._held is not None:
-            task, self._held = self._held, None
-            return task
-        return self._queue.get()
+    def _take(self) -> _Task | list[_Task] | None:
+        """The next write (once no batch runs) or batch of reads; None when stopped and nothing is left."""
+        with self._changed:
+            while True:
+                if self._writes and not self._writing:
+                    self._writing = True  # from here no batch starts; wait for those running to finish
+                    while self._reading:
+                        self._changed.wait()
+                    return self._writes.popleft()
+                if self._reads and not self._writing:
+                    first = self._reads.popleft()
+                    batch = [first]
+                    while self._reads and len(batch) < self.max_batch and self._reads[0].batch_fn is first.batch_fn:
+                        batch.append(self._reads.popleft())
+                    self._reading += 1
+                    return batch
+                if self._stopped and not self._writes and not self._reads and not self._writing:
+                    return None
+                self._changed.wait()
+
+    def _done(self, *, wrote: bool) -> None:
+        with self._changed:
+            if wrote:
+                self._writing = False
+            else:
+                self._reading -= 1
+            self._changed.notify_all()
 
     def _run(self) -> None:
-        while True:
-            task = self._next()
-            if task is _STOP:
-                return
-            if task.write_fn is not None:
-                self._run_write(task)
-                continue
-            batch = [task]
-            while len(batch) < self.max_batch:
+        while (work := self._take()) is not None:
+            if isinstance(work, list):
                 try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP or more.batch_fn is not task.batch_fn:
-                    self._held = more  # keeps arrival order: it runs right after this batch
-                    break
-                batch.append(more)
-            self._run_batch(batch)
+                    self._run_batch(work)
+                finally:
+                    self._done(wrote=False)
+            else:
+                try:
+                    self._run_write(work)
+                finally:
+                    self._done(wrote=True)
 
     def _run_write(self, task: _Task) -> None:
         if not task.future.set_running_or_notify_cancel():
