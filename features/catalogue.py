@@ -7,8 +7,9 @@ the gRPC server can add and replace rows (matcher.service.live) without re-encod
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections import ChainMap
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ class Vocab:
     """Key → int32 code, append-only: a code, once given, means the same key for the life of the catalogue."""
 
     def __init__(self, keys: Iterable[Any] = ()) -> None:
-        self._codes: dict[Any, int] = {}
+        self._codes: MutableMapping[Any, int] = {}
         self.keys: list[Any] = []
         self.encode(np.asarray(list(keys), dtype=object))
 
@@ -53,10 +54,32 @@ class Vocab:
         for i, key in enumerate(uniques):
             code = self._codes.get(key)
             if code is None and grow:
-                code = self._codes[key] = len(self.keys)
-                self.keys.append(key)
+                code = self._codes[key] = self._add(key)
             table[i] = -1 if code is None else code
         return table[codes]
+
+    def _add(self, key: Any) -> int:
+        self.keys.append(key)
+        return len(self.keys) - 1
+
+    def scratch(self) -> Vocab:
+        """A view that codes keys as this vocabulary would, unseen ones after its end, without growing it: an inline
+        profile (a read) is encoded exactly as the same row stored would be, and reads never change the catalogue."""
+        return _ScratchVocab(self)
+
+
+class _ScratchVocab(Vocab):
+    def __init__(self, base: Vocab) -> None:
+        self._codes = ChainMap({}, base._codes)  # new codes land in the first map only
+        self.keys = base.keys                       # read-only here: _add never appends to it
+        self._extra = 0
+
+    def __len__(self) -> int:
+        return len(self.keys) + self._extra
+
+    def _add(self, key: Any) -> int:
+        self._extra += 1
+        return len(self.keys) + self._extra - 1
 
 
 class SkillSets:
@@ -123,6 +146,10 @@ class Vocabs:
     regions: Vocab = field(default_factory=Vocab)
     skills: Vocab = field(default_factory=Vocab)
     employers: Vocab = field(default_factory=Vocab)
+
+    def scratch(self) -> Vocabs:
+        """The same codes, for encoding rows that are not stored (Vocab.scratch)."""
+        return Vocabs(**{f.name: getattr(self, f.name).scratch() for f in fields(self)})
 
 
 def _skill_matrix(lists: pd.Series, vocabulary: Vocab) -> sp.csr_matrix:

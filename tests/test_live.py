@@ -20,7 +20,7 @@ from matcher.errors import InvalidRequestError, MatcherError, NotFoundError
 from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, JOB_TYPES, SEEKER_COLUMNS
 from matcher.service import queries
 from matcher.service.live import DELETED_COLUMN, LiveCatalogue
-from matcher.service.messages import JobFilter, JobQuery, Match
+from matcher.service.messages import JobFilter, JobQuery, Match, SeekerQuery
 from matcher.service.replay import restore
 from matcher.service.store import Store
 from tests.conftest import SmallWorld
@@ -283,6 +283,31 @@ def test_new_skills_cities_and_employers_grow_the_vocabularies(world: World) -> 
     assert len(_top(live, "LIVE-S1")) == K
     assert all(len(_ok(o)) == K for o in queries.recommend_jobs(
         live, [JobQuery(k=K, seeker_id=s) for s in world.data.seekers["seeker_id"].iloc[:20]]))
+
+
+def test_an_inline_profile_with_unseen_keys_is_ranked_as_if_stored_and_grows_nothing(world: World) -> None:
+    """A read must not change the catalogue: an inline profile's unseen skills, cities and employers once grew the
+    vocabularies for good (a leak per request, and a race once two engine threads read at a time)."""
+    live = _live(world)
+    city = _unseen_city(live)
+    profile = {"seeker_id": "INLINE-S1", "text": "量子编织 十年经验", "skills": "量子编织|星际导航", "city": city,
+               "desired_cities": f"{city}|Atlantis Bay", "desired_occupations": "量子编织师",
+               "expected_salary_min": "9000"}
+    sizes = {name: len(getattr(live.vocabs, name)) for name in ("skills", "cities", "employers", "regions")}
+    [inline] = queries.recommend_jobs(live, [JobQuery(k=K, profile={c: profile.get(c, "") for c in SEEKER_COLUMNS})])
+    job = {"job_id": "INLINE-J1", "employer_id": "E-NEVER-SEEN", "title": "量子编织师", "text": "量子编织",
+           "skills": "量子编织|反物质焊接", "city": "Atlantis Bay", "salary_min": "8000",
+           "posted_at": _iso(world.as_of - pd.Timedelta(days=2))}
+    [seekers_for_job] = queries.recommend_seekers(live, [SeekerQuery(k=K, profile={c: job.get(c, "")
+                                                                                   for c in JOB_COLUMNS})])
+    assert {name: len(getattr(live.vocabs, name)) for name in sizes} == sizes
+    assert len(_ok(seekers_for_job)) == K
+
+    live.upsert_seekers(_seekers(profile))  # the same profile stored: now its keys get codes
+    assert len(live.vocabs.skills) == sizes["skills"] + 2
+    stored = _top(live, "INLINE-S1")
+    assert _ids(_ok(inline)) == _ids(stored)
+    np.testing.assert_allclose([m.score for m in _ok(inline)], [m.score for m in stored], rtol=1e-6)
 
 
 def test_upserting_a_seeker_keeps_its_history_and_a_new_seeker_has_none(world: World) -> None:

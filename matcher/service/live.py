@@ -94,6 +94,8 @@ class LiveCatalogue:
         # Every sparse field gets one appended row per written row, so one row number (sparse_row) addresses all.
         self._seeker_sparse = SparseFields(cat.seekers)
         self._job_sparse = SparseFields(cat.jobs)
+        for sparse in (self._seeker_sparse, self._job_sparse):
+            sparse.reserve()
         self.seeker_ids: list[str] = data.seekers["seeker_id"].tolist()
         self.job_ids: list[str] = data.jobs["job_id"].tolist()
         self.seeker_row = {sid: i for i, sid in enumerate(self.seeker_ids)}
@@ -205,7 +207,7 @@ class LiveCatalogue:
     def scratch_seeker(self, profile: pd.DataFrame) -> Scratch:
         """Catalogue and Snapshot whose seeker row 0 is `profile` (one validated row, no history)."""
         cat, snap = self.view()
-        side, desired = seeker_arrays(profile, self.bundle.encoder, self.vocabs)
+        side, desired = seeker_arrays(profile, self.bundle.encoder, self.vocabs.scratch())  # a read: no new codes kept
         side.skills = SkillSets(_fit_width(side.skills.matrix, cat.jobs.skills.matrix.shape[1]))
         scratch_cat = dataclasses.replace(cat, seekers=side, desired_city=desired)
         scratch_snap = dataclasses.replace(
@@ -219,7 +221,7 @@ class LiveCatalogue:
     def scratch_job(self, profile: pd.DataFrame) -> Scratch:
         """Catalogue and Snapshot whose job row 0 is `profile` (one validated row, never seen by anyone)."""
         cat, snap = self.view()
-        side, employer, posted, expires = job_arrays(profile, self.bundle.encoder, self.vocabs)
+        side, employer, posted, expires = job_arrays(profile, self.bundle.encoder, self.vocabs.scratch())
         side.skills = SkillSets(_fit_width(side.skills.matrix, cat.seekers.skills.matrix.shape[1]))
         scratch_cat = dataclasses.replace(cat, jobs=side, employer=employer, job_posted_ns=posted,
                                           job_expires_ns=expires)
