@@ -185,3 +185,34 @@ def test_items_in_a_region_never_seen_before_are_found_with_its_bonus(backend: s
     index.set_items(rows, world["queries"][:3], np.full(3, new_region, np.int32))
     idx, _ = index.search(world["queries"][:3], 5, query_groups=np.full(3, new_region, np.int32), group_bonus=BONUS)
     assert [int(r) for r in idx[:, 0]] == rows.tolist()  # itself, with the bonus of its own new region
+
+
+def test_exact_search_after_a_stream_of_writes_equals_a_fresh_index_of_the_final_state() -> None:
+    """Live writes keep each region's member list by sorted insertion and deletion (no re-sort per upsert): after
+    rows move between regions, are written twice in one call, deleted and written again, the bonus lands exactly
+    where a fresh index of the final state puts it."""
+    rng = np.random.default_rng(5)
+    items, groups = _clustered(3_000, 16, 2)
+    index = ExactRetriever().fit(items, groups)
+    dead = np.zeros(len(items), dtype=bool)
+    for step in range(60):
+        n = len(items)
+        rows = np.concatenate([rng.choice(n, 5, replace=False), n + np.arange(step % 3)])  # overwrite and append
+        rows = np.concatenate([rows, rows[:1]])  # one row written twice: the last write holds
+        new_items, new_groups = _clustered(len(rows), 16, 100 + step)
+        index.set_items(rows, new_items, new_groups)
+        grown = max(int(rows.max()) + 1 - n, 0)
+        items = np.vstack([items, np.zeros((grown, 16), dtype=np.float32)])
+        groups = np.concatenate([groups, np.full(grown, -1, np.int32)])
+        dead = np.concatenate([dead, np.zeros(grown, dtype=bool)])
+        items[rows], groups[rows], dead[rows] = new_items, new_groups, False
+        gone = rng.choice(len(items), 3, replace=False)
+        index.delete(gone)
+        dead[gone] = True
+    fresh = ExactRetriever().fit(items, groups)
+    fresh.delete(np.flatnonzero(dead))
+    queries, q_groups = _clustered(40, 16, 9)
+    got = index.search(queries, 50, query_groups=q_groups, group_bonus=BONUS)
+    want = fresh.search(queries, 50, query_groups=q_groups, group_bonus=BONUS)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)

@@ -123,18 +123,26 @@ class ExactRetriever(Retriever):
             self._groups = grown_groups
             self._dead = np.concatenate([self._dead[:self._n], np.zeros(capacity - self._n, dtype=bool)])
         self._buffer[:, rows] = np.asarray(items, dtype=np.float32).T
-        new_groups = np.full(len(rows), -1, dtype=np.int32) if groups is None else np.asarray(groups, np.int32)
-        old_groups = np.where(rows < self._n, self._groups[rows], -1)
-        self._groups[rows] = new_groups
+        existing = rows < self._n
+        # A dead row is in no member list, whatever its group says.
+        old_groups = np.where(existing & ~self._dead[np.where(existing, rows, 0)], self._groups[rows], -1)
+        self._groups[rows] = -1 if groups is None else np.asarray(groups, np.int32)
+        new_groups = self._groups[rows]  # after the assignment: with a row written twice, the last write's group
         self._n = max(self._n, needed)
         if self._dead[rows].any():
             self._dead[rows] = False
             self._dead_rows = np.flatnonzero(self._dead[:self._n])
         for g in {int(x) for x in np.concatenate([old_groups, new_groups]) if x >= 0}:
-            # Only the groups this write touched are rebuilt: O(group size), not O(catalogue).
-            kept = self._members.get(g, np.empty(0, dtype=np.int64))
-            kept = kept[self._groups[kept] == g]
-            self._members[g] = np.union1d(kept, rows[new_groups == g])
+            # Only the rows that left or joined group g move, by sorted deletion and insertion: a live upsert costs
+            # O(rows written + one copy of the group), never a sort of it.
+            members = self._members.get(g, np.empty(0, dtype=np.int64))
+            leaving = np.unique(rows[(old_groups == g) & (new_groups != g)])
+            if len(leaving):
+                members = np.delete(members, np.searchsorted(members, leaving))
+            joining = np.unique(rows[(new_groups == g) & (old_groups != g)])
+            if len(joining):
+                members = np.insert(members, np.searchsorted(members, joining), joining)
+            self._members[g] = members
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """(len(rows), dim) float32: the current vectors of these item rows (what an ANN backend rebuilds from)."""

@@ -57,6 +57,12 @@ class _CsrRows:
         self.data = Columns(indices=matrix.indices.astype(np.int32), data=matrix.data.astype(np.float32))
         self.indptr = Columns(indptr=matrix.indptr.astype(np.int32))
 
+    def reserve(self) -> None:
+        """Room for an eighth more rows and values (as `Columns.reserve`): the first live writes after a start do
+        not copy the whole matrix (1.3 s at 1M jobs, on the engine thread) while serving."""
+        for columns in (self.data, self.indptr):
+            columns.reserve(columns.n + columns.n // 8 + 1024)
+
     def append(self, matrix: sp.csr_matrix) -> np.ndarray:
         """Store the rows of `matrix`; returns their row numbers."""
         first_row, nnz = self.indptr.n - 1, self.data.n
@@ -77,6 +83,10 @@ class SparseFields:
         self.rows = {name: _CsrRows(getattr(side, name).matrix) for name in SPARSE_FIELDS}
         # Lexical widths are fixed by the encoder; the skill vocabulary grows with live rows (width given per view).
         self.widths = {name: getattr(side, name).matrix.shape[1] for name in SPARSE_FIELDS}
+
+    def reserve(self) -> None:
+        for rows in self.rows.values():
+            rows.reserve()
 
     def append(self, side: SideArrays) -> np.ndarray:
         rows = [self.rows[name].append(getattr(side, name).matrix) for name in SPARSE_FIELDS]
