@@ -166,14 +166,15 @@ def _status_gib(pid: int, key: str) -> float:
 
 
 def _start_server(data_dir: Path, model_dir: Path, work: Path, tag: str, timeout: float, retriever: str = "exact",
-                  *, fresh: bool = True, store: str = "", module: str = "matcher.cli",
+                  *, fresh: bool = True, store: str = "", module: str = "matcher.cli", engine_threads: int = 2,
                   argv: list[str] | None = None) -> tuple[subprocess.Popen[str], str, float]:
     """`matcher serve` on journal-TAG.sqlite (a new one, snapshot included, unless not `fresh`; with `store` the
     journal is that PostgreSQL database and no snapshot is kept), or `module argv` (the gRPC floor): the process,
     its address and the seconds from its start to the line that says it serves."""
     journal = work / f"journal-{tag}.sqlite"
-    config = work / f"serve-{retriever}{'-shared' if store else ''}.toml"
-    config.write_text(f'[server]\nretriever = "{retriever}"\n' + ('snapshot = ""\n' if store else ""), encoding="utf-8")
+    config = work / f"serve-{retriever}-{engine_threads}{'-shared' if store else ''}.toml"
+    config.write_text(f'[server]\nretriever = "{retriever}"\nengine_threads = {engine_threads}\n'
+                      + ('snapshot = ""\n' if store else ""), encoding="utf-8")
     for path in work.glob(f"journal-{tag}.sqlite*") if fresh else ():
         path.unlink()
     log = (work / f"server-{tag}{'' if fresh else '-again'}.log").open("w")
@@ -269,15 +270,19 @@ def _follow_latency(targets: list[str], seeker_job: dict[str, str], n: int = 40)
 
 
 def _measure_setup(args: argparse.Namespace, n_jobs: int, retriever: str, replicas: int, model_dir: Path,
-                   data_dir: Path, sample: list[str], store: str = "") -> dict[str, Any]:
+                   data_dir: Path, sample: list[str], store: str = "", engine_threads: int = 2,
+                   fresh: bool = True) -> dict[str, Any]:
+    """One setup's loads. Not `fresh`: the server starts on the journal (and snapshot) the previous setup of this
+    size and backend left, so it loads in seconds instead of rebuilding (its catalogue holds that run's upserts)."""
     from matcher.service.client import MatchClient
 
     code = code_version()
-    label = retriever + (f", {replicas} replicas" if replicas > 1 else "")
+    threads = f", {engine_threads} engine thread{'s' if engine_threads > 1 else ''}"
+    label = retriever + threads * (len(args.engine_threads) > 1) + (f", {replicas} replicas" if replicas > 1 else "")
     tags = [f"{n_jobs}-{retriever}" + (f"-r{i}" if replicas > 1 else "") for i in range(replicas)]
     _log(f"{n_jobs:,} jobs, {label}: starting the server(s) (product code {code})")
-    started = [_start_server(data_dir, model_dir, args.work, tag, args.start_timeout, retriever, store=store)
-               for tag in tags]
+    started = [_start_server(data_dir, model_dir, args.work, tag, args.start_timeout, retriever, store=store,
+                             engine_threads=engine_threads, fresh=fresh) for tag in tags]
     procs, targets = [p for p, _, _ in started], [t for _, t, _ in started]
     target = targets[0] if replicas == 1 else "ipv4:" + ",".join(targets)
     extra: dict[str, Any] = {}
@@ -307,9 +312,10 @@ def _measure_setup(args: argparse.Namespace, n_jobs: int, retriever: str, replic
     finally:
         for proc in procs:
             _stop(proc)
-    log = (args.work / f"server-{tags[0]}.log").read_text(encoding="utf-8")
+    log = (args.work / f"server-{tags[0]}{'' if fresh else '-again'}.log").read_text(encoding="utf-8")
     built = re.search(r"live catalogue ready in ([0-9.]+)s", log)
     return {"jobs": n_jobs, "retriever": retriever, "replicas": replicas, "label": label, "code": code,
+            "engine_threads": engine_threads, "fresh": fresh,
             "n_open_jobs": info.n_open_jobs, "n_seekers": info.n_seekers,
             "startup_s": max(t for _, _, t in started), "top": top, **extra,
             "catalogue_build_s": float(built.group(1)) if built else None, "rss_serving_gib": loaded,
@@ -343,13 +349,14 @@ def _measure_size(args: argparse.Namespace, n_jobs: int, model_dir: Path, data_d
     with the exact backend's (or the first one measured)."""
     seekers = pd.read_csv(data_dir / "seekers.csv", usecols=["seeker_id"], dtype=str)["seeker_id"]
     sample = seekers.sample(min(args.recall_seekers, len(seekers)), random_state=args.seed).tolist()
-    setups = [_measure_setup(args, n_jobs, r, 1, model_dir, data_dir, sample) for r in args.retriever]
+    setups = [_measure_setup(args, n_jobs, r, 1, model_dir, data_dir, sample, engine_threads=t, fresh=i == 0)
+              for r in args.retriever for i, t in enumerate(args.engine_threads)]
     if args.replicas > 1 and (not args.replica_jobs or n_jobs in args.replica_jobs):
         from tests.postgres_server import postgres_server
 
         with postgres_server() as pg:
             setups.append(_measure_setup(args, n_jobs, args.retriever[-1], args.replicas, model_dir, data_dir, sample,
-                                         store=pg.new_database()))
+                                         store=pg.new_database(), engine_threads=args.engine_threads[0]))
     floor = _measure_floor(args, n_jobs, data_dir)
     truth = next((s["top"] for s in setups if s["retriever"] == "exact" and s["replicas"] == 1), None)
     for setup in setups:  # without the exact backend in the run there is nothing to compare with
@@ -382,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replica-jobs", type=int, nargs="*", default=[],
                         help="catalogue sizes to measure replicas at (default: all)")
     parser.add_argument("--recall-seekers", type=int, default=200, help="seekers whose served top-k is compared")
+    parser.add_argument("--engine-threads", type=int, nargs="+", default=[2],
+                        help="the servers' engine_threads, each measured in turn (after the first, from its snapshot)")
     for flag, kind, default in (("--client", str, None), ("--data", Path, None), ("--tag", str, "0"),
                                 ("--timeout", float, 10.0), ("--server-pid", str, "0")):  # the client process's own
         parser.add_argument(flag, type=kind, default=default, help=argparse.SUPPRESS)
@@ -399,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes += _measure_size(args, n_jobs, model_dir, data_dir)
         (args.work / "service-raw.json").write_text(json.dumps(sizes), encoding="utf-8")  # survives a report bug
     names = ("jobs", "seekers", "k", "callers", "seconds", "warmup", "upserts_per_s", "runs", "seed", "retriever",
-             "replicas")
+             "replicas", "engine_threads")
     config = {k: getattr(args, k) for k in names} | {"cpus": os.cpu_count(),
                                                      "code_at_end": code_version(), "started": started,
                                                      "argv": " ".join(sys.argv[1:] if argv is None else argv)}
