@@ -178,12 +178,12 @@ def _side(frame: pd.DataFrame, place: Places, aux_text: pd.Series, skills: pd.Se
     lat = np.where(np.isnan(lat), place.lat, lat)
     lon = np.where(np.isnan(lon), place.lon, lon)
     # What the encoder reads (protected attributes removed): a text of nothing but those counts as no text.
-    aux = encoder.prepare(aux_text.to_numpy(dtype=object))
-    text = encoder.prepare(frame["text"].to_numpy(dtype=object))
+    aux, text = np.split(encoder.prepare(np.concatenate([aux_text.to_numpy(dtype=object),
+                                                         frame["text"].to_numpy(dtype=object)])), 2)
     skill_matrix = _skill_matrix(skills, vocabs.skills)
-    both = np.asarray([f"{a} {t}".strip() for a, t in zip(aux, text, strict=True)], dtype=object)
+    text_emb, aux_emb, lexical, lexical_aux = encoder.encode_side(text, aux)
     return SideArrays(
-        text_emb=encoder.embed(text, prepared=True), aux_emb=encoder.embed(aux, prepared=True),
+        text_emb=text_emb, aux_emb=aux_emb,
         has_text=text != "", has_aux=aux != "",
         city=vocabs.cities.encode(place.city_key), region=vocabs.regions.encode(place.region_key),
         lat=lat, lon=lon,
@@ -192,8 +192,8 @@ def _side(frame: pd.DataFrame, place: Places, aux_text: pd.Series, skills: pd.Se
         experience=frame[exp].to_numpy(dtype=np.float32),
         n_skills=np.asarray(skill_matrix.sum(axis=1), dtype=np.float32).ravel(),
         skills=SkillSets(skill_matrix),
-        lexical=SkillSets(encoder.lexical(both, prepared=True)),
-        lexical_aux=SkillSets(encoder.lexical(aux, prepared=True)),
+        lexical=SkillSets(lexical),
+        lexical_aux=SkillSets(lexical_aux),
     )
 
 

@@ -116,6 +116,33 @@ class TextEncoder:
         halves = [_unit_rows(_top_terms(v.transform(texts), terms)) for v in (self.char_, self.word_)]
         return sp.csr_matrix(sp.hstack(halves, format="csr"), dtype=np.float32)
 
+    def encode_side(self, text: np.ndarray, aux: np.ndarray, batch: int = 50_000
+                    ) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix, sp.csr_matrix]:
+        """What a catalogue side needs of its prepared texts: `embed(text)`, `embed(aux)`, `lexical(aux + " " +
+        text)` and `lexical(aux)`, equal row for row, from one char and one word transform of all three texts per
+        block of rows. Calling the four separately vectorised each text twice per half: a live upsert paid eight
+        scikit-learn transforms (~15 ms for one posting), this pays two."""
+        text, aux = np.asarray(text, dtype=object), np.asarray(aux, dtype=object)
+        both = np.asarray([f"{a} {t}".strip() for a, t in zip(aux, text, strict=True)], dtype=object)
+        n, terms = len(text), getattr(self, "lexical_terms", None)
+        text_emb = np.zeros((n, self.svd_.n_components), dtype=np.float32)
+        aux_emb = np.zeros_like(text_emb)
+        lexical: list[sp.csr_matrix] = []
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            rows = slice(start, start + m)
+            docs = np.concatenate([text[rows], aux[rows], both[rows]])
+            halves = [v.transform(docs) for v in (self.char_, self.word_)]
+            dense = _unit_rows(sp.hstack([h[:2 * m] for h in halves]).tocsr()) @ self._projection()
+            text_emb[rows], aux_emb[rows] = normalize_rows(np.asarray(dense, dtype=np.float32)).reshape(2, m, -1)
+            lexical.append(sp.csr_matrix(sp.hstack([_unit_rows(_top_terms(h[m:], terms)) for h in halves],
+                                                   format="csr"), dtype=np.float32))  # aux rows, then both rows
+        if not lexical:
+            return text_emb, aux_emb, self._no_rows(), self._no_rows()
+        lex_aux = sp.vstack([block[:block.shape[0] // 2] for block in lexical], format="csr")
+        lex_both = sp.vstack([block[block.shape[0] // 2:] for block in lexical], format="csr")
+        return text_emb, aux_emb, lex_both, lex_aux
+
     def embed(self, texts: np.ndarray, batch: int = 50_000, *, prepared: bool = False) -> np.ndarray:
         """Dense L2-normalised float32 embeddings; empty text → zero vector."""
         texts = np.asarray(texts, dtype=object)
