@@ -130,3 +130,52 @@ def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
 def test_numbers_and_ids_are_bounded(tmp_path: Path, old: str, new: str, message: str) -> None:
     with pytest.raises(DataValidationError, match=f"jobs.csv, row 2, column '{message}"):
         load_folder(_folder(tmp_path, jobs=JOBS.replace(old, new)))
+
+
+_CELLS = ["", " ", "12", " 3.5 ", "-7", "1e3", "abc", "1_000", "inf", "nan", "99999999999999999999", "2.5e9", "0x10",
+          "2015-01-05T08:00:00Z", "2015-01-05", " 2015-01-05T08:00:00+08:00 ", "2016-02-30", "1800-01-01", "北京",
+          "电工证|焊接", "  trailing  ", "E1", "a" * 300]
+
+
+@pytest.mark.parametrize("kind", ["seekers", "jobs", "events"])
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_short_frames_validate_exactly_as_long_ones(kind: str, dtype: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live writes (a row or a few) parse each kind of column in one joined pandas call instead of one per column
+    (matcher.data._by_kind); files go column by column. Both must give the same frame, dtypes included, or the same
+    error naming the same cell, on cells that are blank, padded, malformed, out of range or fine."""
+    import random
+
+    import matcher.data as data
+    from matcher.schema import EVENT_COLUMNS, JOB_COLUMNS, SEEKER_COLUMNS
+
+    columns = {"seekers": SEEKER_COLUMNS, "jobs": JOB_COLUMNS, "events": EVENT_COLUMNS}[kind]
+    validate = {"seekers": data.validate_seekers, "jobs": data.validate_jobs, "events": data.validate_events}[kind]
+    rng = random.Random(f"{kind}-{dtype}")
+
+    def outcome(frame: pd.DataFrame, joined_rows: int) -> pd.DataFrame | str:
+        monkeypatch.setattr(data, "_JOINED_ROWS", joined_rows)
+        try:
+            return validate(frame.copy(), kind)
+        except DataValidationError as exc:
+            return str(exc)
+
+    agreed = {"frames": 0, "errors": 0}
+    for trial in range(150):
+        n = rng.randint(1, 6)
+        good = {"id": f"id-{trial}", "str": " 北京 ", "list": "a|b", "float": " 12.5", "int": "3",
+                "time": "2015-01-05T08:00:00Z"}
+        tricky = 0.3 / len(columns) if trial % 2 else 2.0 / len(columns)  # half the frames mostly fine
+        fine = {"job_type": "full_time", "event": "applied", "lat": "39.9", "lon": "116.4",
+                "priority_groups": "veteran"}
+        frame = pd.DataFrame({name: [rng.choice(_CELLS) if rng.random() < tricky else f"{good[kind_]}{i}"
+                                     if kind_ == "id" else fine.get(name, good[kind_]) for i in range(n)]
+                              for name, kind_ in columns.items()}, dtype=dtype)
+        joined, one_by_one = outcome(frame, 4096), outcome(frame, 0)
+        if isinstance(one_by_one, str):
+            assert joined == one_by_one
+            agreed["errors"] += 1
+        else:
+            assert isinstance(joined, pd.DataFrame), joined
+            pd.testing.assert_frame_equal(joined, one_by_one)
+            agreed["frames"] += 1
+    assert agreed["frames"] >= 10 and agreed["errors"] >= 10  # both paths exercised
