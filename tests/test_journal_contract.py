@@ -83,6 +83,11 @@ def test_the_hook_sees_its_own_sequence_and_keys_keep_the_outcome(journal_at: Op
     seq = journal.delete("jobs", ["j1", "j9"], lambda s: (seen.append(s), (1, 1))[1], key="retry-me")
     assert seen == [seq] and journal.outcome("retry-me") == (seq, 1, 1)
     assert journal_at().outcome("retry-me") == (seq, 1, 1)
+    # A shared journal commits a delete before its not-found count is known, then corrects the key's answer.
+    later = journal.delete("jobs", ["j2", "j3"], key="counted-after")
+    assert journal.outcome("counted-after") == (later, 2, 0)
+    journal.set_outcome("counted-after", 0, 2)
+    assert journal_at().outcome("counted-after") == (later, 0, 2) and journal.sequence == later
 
 
 def test_concurrent_writers_get_unique_sequences_and_a_follower_never_skips_one(journal_at: OpenFn) -> None:

@@ -11,6 +11,7 @@ import logging
 import math
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -190,12 +191,14 @@ def test_a_future_dated_write_does_not_move_the_clock_at_restart(env: Env, fresh
     assert len(again.client.recommend_jobs(seeker, k=10)) == 10
 
 
-def test_a_write_the_engine_cannot_apply_is_answered_and_never_journalled(env: Env, fresh: StartFn,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Validation is one gate; applying is the other. A write that passes validation but fails to apply (here: a
-    fault injected into the live catalogue) is rolled back inside the journal transaction, so a restart never
-    replays it."""
+def test_a_committed_write_the_engine_cannot_apply_fails_and_the_state_is_rebuilt_from_the_journal(
+        env: Env, fresh: StartFn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation is one gate; applying is the other. Writes commit before they are applied (nothing slow runs
+    under the journal's lock), so a write that passes validation and still fails to apply (here: a fault injected
+    into the live catalogue) is in the journal: the call fails and the server rebuilds what it serves from the
+    journal, which then holds the write, exactly as a restart does."""
     server = fresh()
+    assert server.core is not None
     seeker = _active_seekers(env, 1)[0]
     from matcher.service.live import LiveCatalogue
 
@@ -207,10 +210,16 @@ def test_a_write_the_engine_cannot_apply_is_answered_and_never_journalled(env: E
         real(self, jobs)
 
     monkeypatch.setattr(LiveCatalogue, "upsert_jobs", faulty)
-    _fails(Code.INTERNAL, server.client.upsert_jobs, [_job_like(env, seeker, "POISON")])
-    assert server.core is not None and server.core.store.sequence == 0
+    served = server.core.worker.live
+    details = _fails(Code.INTERNAL, server.client.upsert_jobs, [_job_like(env, seeker, "POISON")])
+    assert "injected" not in details and server.core.store.sequence == 1
+    give_up = time.monotonic() + 60
+    while server.core.worker.live is served:  # the rebuild runs in the background
+        assert time.monotonic() < give_up, "the state was not rebuilt from the journal"
+        time.sleep(0.05)
+    assert "POISON" in server.core.worker.live.job_row and server.core.applied == 1
     written = server.client.upsert_jobs([_job_like(env, seeker, "FINE")])
-    assert written.sequence == 1
+    assert written.sequence == 2
     monkeypatch.undo()
     again = _restarts_to_the_same_state(env, fresh, server, seeker)
     assert again.client.model_info().journal_quarantined == 0

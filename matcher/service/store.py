@@ -30,7 +30,7 @@ from matcher.errors import MatcherError
 __all__ = ["SCHEMA_VERSION", "ID_COLUMN", "Hook", "Journal", "Kind", "Replay", "Store", "Write", "open_journal"]
 
 Kind = Literal["seekers", "jobs"]
-Hook = Callable[[int], tuple[int, int]]  # applies write `seq` before its commit; returns (written, not_found)
+Hook = Callable[[int], tuple[int, int]]  # runs before write `seq` commits; returns (written, not_found)
 SCHEMA_VERSION = 1
 ID_COLUMN: dict[str, str] = {"seekers": "seeker_id", "jobs": "job_id"}
 # Separate statements, not executescript(): on 3.11 that commits first, which would break the one-transaction open.
@@ -138,9 +138,8 @@ class Journal:
         """One call = one transaction. `rows` is lazy: validation errors surface mid-insert and roll everything back.
 
         `before_commit(seq)` runs inside the transaction, after the rows are in, and returns the outcome stored
-        with the key: a server on its own journal applies the write to what it serves there, so a write that cannot
-        be applied raises, is rolled back and never reaches a restart (on a shared journal it only checks the key:
-        MatchCore._write_shared).
+        with the key; raising rolls everything back. A server only checks there that no other replica committed the
+        same key meanwhile: it applies after the commit, outside the lock (MatchCore._write).
         The transaction excludes every other writer (`_begin`), so sequence order is commit order, on every
         backend. A `key` is stored with the outcome in the same transaction (see `outcome`)."""
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
