@@ -68,7 +68,8 @@ def _intro(config: dict[str, Any], sizes: list[dict[str, Any]]) -> list[str]:
             f"{config['upserts_per_s']:g}/s", "",
             f"`python -m benchmarks.bench_service {config['argv']}`", "",
             f"Client and server on 127.0.0.1 in separate processes sharing {config['cpus']} CPUs; "
-            f"{config['seekers']:,} seekers; default server settings (max_batch 32, n_candidates 200), retrieval "
+            f"{config['seekers']:,} seekers; server settings max_batch 32, n_candidates 200, engine_threads "
+            f"{' / '.join(str(t) for t in config.get('engine_threads', [1]))} (the rest default), retrieval "
             "backends as each section says (replicas: that many `matcher serve` on one PostgreSQL journal, the "
             "client's channel spreading calls with round_robin; RSS summed). Each load ran "
             f"{config['seconds']:g} s after a {config['warmup']:g} s warm-up, {config['runs']} times, loads "
