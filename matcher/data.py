@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,39 +103,11 @@ def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0]) + _FIRST_DATA_ROW
 
 
-_JOINED_ROWS = 4096  # frames up to this long parse each kind of column in one pandas call (see _by_kind)
-
-
-def _by_kind(columns: dict[str, pd.Series], parse: Callable[[pd.Series], pd.Series]) -> dict[str, pd.Series]:
-    """`parse` of each column, as if called column by column. A pandas call costs ~0.2 ms whatever its length: a
-    live write's single row paid that per column and call (13 ms to validate one posting), so short columns of
-    one dtype are joined end to end, parsed once and cut back; `parse` works element by element with a result
-    dtype fixed by the input dtype (trim, compare, to float64), so the cuts equal the per-column results. Long
-    columns (files) go one by one: no joined copy."""
-    n = len(next(iter(columns.values()))) if columns else 0
-    if n > _JOINED_ROWS or len(columns) < 2:
-        return {name: parse(column) for name, column in columns.items()}
-    out: dict[str, pd.Series] = {}
-    for dtype in dict.fromkeys(column.dtype for column in columns.values()):
-        group = [name for name, column in columns.items() if column.dtype == dtype]
-        joined = parse(pd.concat([columns[name] for name in group], ignore_index=True))
-        for i, name in enumerate(group):
-            out[name] = pd.Series(joined.array[i * n:(i + 1) * n], index=columns[name].index, name=name,
-                                  dtype=joined.dtype)
-    return out
-
-
 def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> pd.DataFrame:
     out: dict[str, pd.Series] = {}  # one DataFrame built at the end: inserting columns one by one costs a live
-    absent = pd.Series("", index=frame.index)  # upsert's single row more than the checks do
-    raws = {name: absent for name in columns} | _by_kind({name: frame[name] for name in columns if name in frame},
-                                                         lambda column: column.str.strip())
-    empties = {name: blank.to_numpy() for name, blank in _by_kind(raws, lambda column: column.eq("")).items()}
-    numbers = _by_kind({name: raws[name].where(~empties[name]) for name, kind in columns.items()
-                        if kind in ("float", "int")},
-                       lambda column: pd.to_numeric(column, errors="coerce").astype("float64"))
-    for name, kind in columns.items():
-        raw, empty = raws[name], empties[name]
+    for name, kind in columns.items():  # upsert's single row more than the checks do
+        raw = frame[name].str.strip() if name in frame else pd.Series("", index=frame.index)
+        empty = raw.eq("").to_numpy()
         if kind == "id":
             if empty.any():
                 raise DataValidationError(file, _first_bad(empty), name, "id is empty")
@@ -147,7 +118,7 @@ def _coerce(frame: pd.DataFrame, file: str, columns: dict[str, ColumnKind]) -> p
         elif kind in ("str", "list"):
             out[name] = raw
         elif kind in ("float", "int"):
-            values = numbers[name]
+            values = pd.to_numeric(raw.where(~empty), errors="coerce").astype("float64")
             bad = values.isna().to_numpy() & ~empty
             if bad.any():
                 row = _first_bad(bad)
