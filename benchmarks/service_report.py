@@ -69,7 +69,7 @@ def _intro(config: dict[str, Any], sizes: list[dict[str, Any]]) -> list[str]:
             f"`python -m benchmarks.bench_service {config['argv']}`", "",
             f"Client and server on 127.0.0.1 in separate processes sharing {config['cpus']} CPUs; "
             f"{config['seekers']:,} seekers; server settings max_batch 32, n_candidates 200, engine_threads "
-            f"{' / '.join(str(t) for t in config.get('engine_threads', [1]))} (the rest default), retrieval "
+            f"{' / '.join(str(t) for t in config['engine_threads'])} (the rest default), retrieval "
             "backends as each section says (replicas: that many `matcher serve` on one PostgreSQL journal, the "
             "client's channel spreading calls with round_robin; RSS summed). Each load ran "
             f"{config['seconds']:g} s after a {config['warmup']:g} s warm-up, {config['runs']} times, loads "
